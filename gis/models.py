@@ -62,7 +62,10 @@ class AdminUnit(models.Model):
         verbose_name_plural = _("administrative units")
         ordering = ["level", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["level", "code", "valid_from"], name="adminunit_code_per_vintage"),
+            # A code is reused after 1 July 2025: unique among current units, and among former
+            # units per end date, never on its own.
+            models.UniqueConstraint(fields=["level", "code"], condition=Q(valid_to__isnull=True), name="adminunit_current_code_unique"),
+            models.UniqueConstraint(fields=["level", "code", "valid_to"], name="adminunit_code_per_vintage"),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True) | Q(valid_from__lte=F("valid_to")),
                 name="adminunit_dates_in_order",

@@ -1,0 +1,59 @@
+"""Queries about works."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry
+from django.db.models import QuerySet
+
+from gis.layers import Layer, feature_collection, json_bool
+from gis.models import AdminUnit, AdminUnitLevel
+from infra.works.choices import PUBLIC_STAGES
+from infra.works.models import Work
+
+
+def province_area() -> GEOSGeometry | None:
+    """Return the province outline works must lie in, or None before reference data is loaded."""
+    province = (
+        AdminUnit.objects.filter(level=AdminUnitLevel.PROVINCE, code=settings.PROVINCE_CODE, valid_to__isnull=True)
+        .only("boundary")
+        .first()
+    )
+    return province.boundary if province and province.boundary else None
+
+
+def commune_for_geometry(*, geometry: GEOSGeometry) -> AdminUnit | None:
+    """Return today's commune that holds the geometry (by a point on it), or None."""
+    # A line or polygon may cross a boundary; the point on its surface decides, as a surveyor would.
+    anchor = geometry.point_on_surface
+    anchor.srid = geometry.srid
+    return (
+        AdminUnit.objects.current()
+        .filter(level=AdminUnitLevel.COMMUNE, boundary__contains=anchor)
+        .order_by("code")
+        .first()
+    )
+
+
+def works_visible_to(*, user) -> QuerySet[Work]:
+    """Return the works a person may see: the public sees works from approval on."""
+    works = Work.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        works = works.filter(stage__in=PUBLIC_STAGES)
+    return works
+
+
+def works_geojson(*, user) -> str:
+    """Return the works the person may see as a GeoJSON FeatureCollection built in the database."""
+    public_only = not getattr(user, "is_authenticated", False)
+    layer = Layer(
+        table=Work._meta.db_table,
+        properties={
+            "code": "t.code", "name": "t.name", "category": "t.category", "stage": "t.stage", "progress": "t.progress",
+            "year": "t.approved_year", "total_investment": "t.total_investment", "commune": "c.name", "is_demo": json_bool("t.is_demo"),
+        },
+        joins=f"LEFT JOIN {AdminUnit._meta.db_table} c ON c.id = t.current_commune_id",
+    )
+    if public_only:
+        stages = sorted(PUBLIC_STAGES)
+        return feature_collection(layer, where=f"t.stage IN ({', '.join(['%s'] * len(stages))})", params=stages)
+    return feature_collection(layer)

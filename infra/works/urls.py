@@ -1,0 +1,11 @@
+from django.urls import path
+
+from infra.works import views
+
+app_name = "works"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("layers/<slug:name>.geojson", views.layer, name="layer"),
+    path("works/<int:pk>/", views.detail, name="detail"),
+]
