@@ -25,3 +25,12 @@ def reference(reference_db, db):
     # A transactional test (live server) flushes the database; load again if that happened.
     if not AdminUnit.objects.exists():
         call_command("load_reference", verbosity=0)
+
+
+@pytest.fixture
+def english():
+    """Read messages in English (the msgids), whatever the default language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

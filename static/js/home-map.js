@@ -7,6 +7,7 @@
   // Leaflet speaks [lat, lon]; GeoJSON and the database speak [lon, lat].
   var map = L.map("map", { preferCanvas: true }).setView([22.62, 103.35], 10);
   var overlays = {};
+  var byName = {};
   var control = L.control.layers(null, overlays, { collapsed: false }).addTo(map);
 
   function el(tag, text, className) {
@@ -52,6 +53,7 @@
         var layer = L.geoJSON(data, options);
         layer.featureCount = data.features.length;
         overlays[label] = layer;
+        byName[name] = layer;
         control.addOverlay(layer, label);
         if (show) { layer.addTo(map); }
         return layer;
@@ -64,6 +66,7 @@
       });
   }
 
+  var pending = [];
   var communes = addLayer("communes", T.communes, {
     style: { color: "#7a1f1f", weight: 1.5, fillColor: "#f6efe6", fillOpacity: 0.5 },
     onEachFeature: function (f, layer) {
@@ -71,15 +74,13 @@
       layer.bindPopup(popup(p.unit_type + " " + p.name, [[T.population, p.population]]));
       layer.bindTooltip(p.name, { sticky: true });
     }
-  }, true).then(function (layer) {
-    if (layer && layer.getLayers().length) { map.fitBounds(layer.getBounds()); }
-  });
-
-  addLayer("districts", T.district, {
-    style: { color: "#333", weight: 3, dashArray: "6 4", fill: false }
   }, true);
 
-  addLayer("roads", T.roads, {
+  pending.push(addLayer("districts", T.district, {
+    style: { color: "#333", weight: 3, dashArray: "6 4", fill: false }
+  }, true));
+
+  pending.push(addLayer("roads", T.roads, {
     style: function (f) {
       // Hardened surfaces solid, gravel dashed, earth dotted: the connectivity question at a glance.
       var s = f.properties.surface;
@@ -90,9 +91,9 @@
     onEachFeature: function (f, layer) {
       layer.bindPopup(popup(f.properties.name, [[T.surface, config.surfaces[f.properties.surface]]], null, f.properties.is_demo));
     }
-  }, true);
+  }, true));
 
-  addLayer("villages", T.villages, {
+  pending.push(addLayer("villages", T.villages, {
     pointToLayer: function (f, latlng) {
       var r = 3 + Math.sqrt((f.properties.population || 0) / 60);
       return L.circleMarker(latlng, { radius: Math.min(r, 12), color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.9 });
@@ -101,18 +102,18 @@
       var p = f.properties;
       layer.bindPopup(popup(p.name, [[T.commune, p.commune], [T.population, p.population], [T.poorHouseholds, p.poor_households]], null, p.is_demo));
     }
-  }, true);
+  }, true));
 
-  addLayer("centres", T.centres, {
+  pending.push(addLayer("centres", T.centres, {
     pointToLayer: function (f, latlng) {
       return L.circleMarker(latlng, { radius: 7, color: "#000", weight: 2, fillColor: "#ffd700", fillOpacity: 1 });
     },
     onEachFeature: function (f, layer) {
       layer.bindPopup(popup(T.centre + ": " + f.properties.name, [[null, f.properties.address]].filter(function (r) { return r[1]; })));
     }
-  }, true);
+  }, true));
 
-  addLayer("works", T.works, {
+  pending.push(addLayer("works", T.works, {
     pointToLayer: function (f, latlng) {
       var c = config.categories[f.properties.category];
       return L.circleMarker(latlng, { radius: 6, color: "#222", weight: 1, fillColor: c ? c.colour : "#000", fillOpacity: 0.9 });
@@ -133,7 +134,7 @@
         [T.investment, millions(p.total_investment)]
       ], config.detailUrl.replace("/0/", "/" + f.id + "/"), p.is_demo));
     }
-  }, true);
+  }, true));
 
   var legend = L.control({ position: "bottomright" });
   legend.onAdd = function () {
@@ -163,5 +164,14 @@
     return box;
   };
   legend.addTo(map);
+  pending.push(communes);
+  // Tests and embedding pages wait on this rather than on timers.
   window.worksMap = map;
+  window.worksMapLayers = byName;
+  Promise.all(pending).then(function () {
+    // Open on the former Phong Thổ district (the plan's area), else on all communes.
+    var frame = byName.districts && byName.districts.getLayers().length ? byName.districts : byName.communes;
+    if (frame && frame.getLayers().length) { map.fitBounds(frame.getBounds(), { animate: false }); }
+    window.worksMapReady = true;
+  });
 })();

@@ -1,0 +1,106 @@
+"""Pages and layers as a visitor or a board member sees them."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from gis.models import AdminUnit
+from infra.works.choices import Category, Stage
+from infra.works.services import work_create, work_stage_change, work_update
+from tests.factories import PHONG_THO_POINT, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def works(reference):
+    proposed = work_create(user=None, code="P-1", name="Đề xuất nội bộ", category=Category.CULTURE,
+                           geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2023, stage_date=date(2023, 1, 5),
+                           internal_notes="ghi chú nội bộ")
+    approved = work_create(user=None, code="A-1", name="Trạm y tế xã Phong Thổ", category=Category.HEALTH,
+                           geometry=Point(103.361, 22.531, srid=4326), approved_year=2022, stage_date=date(2022, 8, 3),
+                           total_investment=82_075_000_000 // 20)
+    work_stage_change(work=approved, user=None, to_stage=Stage.APPROVED, occurred_on=date(2022, 9, 1))
+    return {"proposed": proposed, "approved": approved}
+
+
+def test_home_page_is_vietnamese_and_offline(client, works):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="vi">' in html
+    assert "Bản đồ" in html
+    # Every script and stylesheet is served from this site: no CDN.
+    for marker in ('src="http', "href=\"http", "src=\"//", "href=\"//"):
+        assert marker not in html.replace('href="http://testserver', "")
+
+
+def test_commune_layer_lists_every_current_commune(client, reference):
+    data = client.get("/layers/communes.geojson").json()
+    expected = set(AdminUnit.objects.current().filter(level="commune", boundary__isnull=False).values_list("code", flat=True))
+    assert {f["properties"]["code"] for f in data["features"]} == expected
+    assert all(f["geometry"]["type"] == "MultiPolygon" for f in data["features"])
+
+
+def test_public_sees_approved_works_only(client, works):
+    data = client.get("/layers/works.geojson").json()
+    assert [f["properties"]["code"] for f in data["features"]] == ["A-1"]
+    feature = data["features"][0]
+    assert feature["properties"]["is_demo"] is False
+    assert feature["geometry"]["coordinates"] == pytest.approx([103.361, 22.531], abs=1e-6)
+    assert client.get(f"/works/{works['proposed'].pk}/").status_code == 404
+
+
+def test_signed_in_user_sees_proposed_works_too(client, works):
+    client.force_login(UserFactory())
+    codes = {f["properties"]["code"] for f in client.get("/layers/works.geojson").json()["features"]}
+    assert codes == {"A-1", "P-1"}
+
+
+def test_work_detail_shows_money_in_vietnamese_format(client, works):
+    response = client.get(f"/works/{works['approved'].pk}/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "4.103,75 triệu đồng" in text
+    assert "ghi chú nội bộ" not in text
+
+
+def test_unknown_layer_is_404(client):
+    assert client.get("/layers/secrets.geojson").status_code == 404
+
+
+def test_admin_login_page_and_work_history_view(client, works):
+    assert client.get("/admin/login/").status_code == 200
+    board = UserFactory(username="board-admin", is_staff=True, is_superuser=True)
+    work = works["approved"]
+    work.refresh_from_db()
+    work_update(work=work, user=board, expected_version=work.version, total_investment=5_000_000_000)
+    client.force_login(board)
+    assert client.get("/admin/").status_code == 200
+    change = client.get(f"/admin/works/work/{work.pk}/change/")
+    assert change.status_code == 200
+    assert "leaflet" in change.content.decode().lower()
+    history = client.get(f"/admin/works/work/{work.pk}/history/")
+    assert history.status_code == 200
+    page = history.content.decode()
+    assert "5000000000" in page.replace(".", "").replace(",", "")
+    assert "board-admin" in page
+
+
+def test_admin_work_list_filters(client, works):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    response = client.get("/admin/works/work/", {"category__exact": Category.HEALTH})
+    assert response.status_code == 200
+    assert "A-1" in response.content.decode()
+    assert "P-1" not in response.content.decode()
+
+
+def test_layers_are_valid_json(client, reference):
+    for name in ("communes", "districts", "centres", "villages", "roads", "works"):
+        response = client.get(f"/layers/{name}.geojson")
+        assert response.status_code == 200, name
+        assert response["Content-Type"] == "application/geo+json"
+        assert json.loads(response.content)["type"] == "FeatureCollection"

@@ -1,0 +1,120 @@
+"""Creating and editing works through the services: rules, derived commune, history."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.gis.geos import LineString, Point, Polygon
+from django.core.exceptions import ValidationError
+
+from gis.models import AdminUnit
+from infra.works.choices import Category, Stage
+from infra.works.models import StageEvent, Work
+from infra.works.services import StaleVersion, work_create, work_stage_change, work_update
+from tests.factories import PHONG_THO_POINT, UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+def _create(user, **overrides):
+    fields = {"code": "W-1", "name": "Trạm y tế xã", "category": Category.HEALTH,
+              "geometry": Point(*PHONG_THO_POINT, srid=4326), "approved_year": 2022, "stage_date": date(2022, 8, 3)}
+    fields.update(overrides)
+    return work_create(user=user, **fields)
+
+
+def test_current_commune_is_derived_from_geometry(reference):
+    work = _create(UserFactory())
+    holder = AdminUnit.objects.current().get(level="commune", boundary__contains=Point(*PHONG_THO_POINT, srid=4326))
+    assert work.current_commune == holder
+    assert work.current_commune.valid_to is None
+
+
+def test_moving_the_geometry_moves_the_current_commune(reference):
+    user = UserFactory()
+    work = _create(user)
+    other = AdminUnit.objects.current().filter(level="commune").exclude(pk=work.current_commune_id).exclude(centre__isnull=True).first()
+    inside = other.centre
+    updated = work_update(work=work, user=user, expected_version=work.version, geometry=Point(inside.x, inside.y, srid=4326))
+    assert updated.current_commune == other
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message_part"),
+    [
+        pytest.param({"geometry": LineString((103.36, 22.53), (103.37, 22.54), srid=4326)}, "not allowed", id="line-for-health"),
+        pytest.param({"geometry": Point(105.85, 21.03, srid=4326)}, "outside Lai Châu", id="hanoi"),
+        pytest.param({"geometry": Point(22.53, 103.36, srid=4326)}, "swapped", id="lat-lon-swapped"),
+        pytest.param({"category": Category.SCHOOL, "geometry": Polygon(
+            ((103.36, 22.53), (103.37, 22.54), (103.37, 22.53), (103.36, 22.54), (103.36, 22.53)), srid=4326)}, "invalid", id="bowtie"),
+        pytest.param({"geometry": Point(103.36, 22.53, srid=3405)}, "EPSG:4326", id="wrong-srid"),
+        pytest.param({"category": "bakery"}, "Unknown category", id="unknown-category"),
+    ],
+)
+def test_work_create_refuses_bad_geometry_with_a_clear_message(reference, overrides, message_part):
+    with pytest.raises(ValidationError) as caught:
+        _create(UserFactory(), **overrides)
+    assert message_part in " ".join(caught.value.messages)
+    assert not Work.objects.exists()
+    assert not StageEvent.objects.exists()
+
+
+def test_work_create_refuses_protected_fields(reference):
+    with pytest.raises(ValidationError):
+        _create(UserFactory(), version=99)
+    assert not Work.objects.exists()
+
+
+def test_edit_is_recorded_in_history_with_who_and_before_after(reference):
+    board = UserFactory(username="board-member")
+    work = _create(board, total_investment=1_000_000_000)
+    work_update(work=work, user=board, expected_version=work.version, total_investment=1_200_000_000)
+
+    latest, previous = work.history.order_by("-history_id")[:2]
+    assert latest.history_user == board
+    delta = latest.diff_against(previous)
+    changes = {c.field: (c.old, c.new) for c in delta.changes}
+    assert changes["total_investment"] == (1_000_000_000, 1_200_000_000)
+    assert latest.version == previous.version + 1
+
+
+def test_stale_save_is_refused_and_the_other_edit_survives(reference):
+    first, second = UserFactory(), UserFactory()
+    work = _create(first)
+    read_version = work.version
+    work_update(work=work, user=first, expected_version=read_version, name="Tên mới của người thứ nhất")
+    with pytest.raises(StaleVersion) as caught:
+        work_update(work=work, user=second, expected_version=read_version, name="Tên của người thứ hai")
+    assert "name" in caught.value.changed
+    work.refresh_from_db()
+    assert work.name == "Tên mới của người thứ nhất"
+
+
+def test_stage_history_is_dated_and_refuses_dates_out_of_order(reference):
+    user = UserFactory()
+    work = _create(user)
+    work_stage_change(work=work, user=user, to_stage=Stage.APPROVED, occurred_on=date(2022, 10, 1), decision_number="12/QĐ-UBND")
+    with pytest.raises(ValidationError) as caught:
+        work_stage_change(work=work, user=user, to_stage=Stage.DESIGNED, occurred_on=date(2022, 9, 1))
+    assert "before the previous stage change" in " ".join(caught.value.messages)
+    work.refresh_from_db()
+    assert work.stage == Stage.APPROVED
+    assert list(work.stage_events.values_list("to_stage", flat=True)) == [Stage.PROPOSED, Stage.APPROVED]
+
+
+def test_stage_cannot_jump_from_proposed_to_handed_over(reference):
+    user = UserFactory()
+    work = _create(user)
+    with pytest.raises(ValidationError):
+        work_stage_change(work=work, user=user, to_stage=Stage.HANDED_OVER, occurred_on=date(2023, 1, 1))
+    work.refresh_from_db()
+    assert work.stage == Stage.PROPOSED
+
+
+def test_progress_only_while_under_construction(reference):
+    user = UserFactory()
+    work = _create(user)
+    with pytest.raises(ValidationError):
+        work_update(work=work, user=user, expected_version=work.version, progress=40)
+    work.refresh_from_db()
+    assert work.progress == 0

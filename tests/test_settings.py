@@ -1,0 +1,89 @@
+"""Settings come from the environment, and bad values read as one clear sentence."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from infra.dburl import parse_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_spatialite_url_relative_to_project():
+    config = parse_database_url("spatialite:///var/x.sqlite3", base_dir=Path("/srv/app"))
+    assert config["ENGINE"].endswith("spatialite")
+    assert config["NAME"] == "/srv/app/var/x.sqlite3"
+
+
+def test_spatialite_url_absolute():
+    assert parse_database_url("spatialite:////data/x.sqlite3", base_dir=Path("/srv"))["NAME"] == "/data/x.sqlite3"
+
+
+def test_postgis_url_parts():
+    config = parse_database_url("postgis://u:p%40ss@db.local:5433/infra?sslmode=require", base_dir=ROOT)
+    assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"], config["NAME"]) == ("u", "p@ss", "db.local", "5433", "infra")
+    assert config["OPTIONS"]["sslmode"] == "require"
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "postgis://", "postgis://host", "spatialite://", "postgis://h:notaport/db", ""])
+def test_bad_database_url_is_refused(url):
+    with pytest.raises(ImproperlyConfigured):
+        parse_database_url(url, base_dir=ROOT)
+
+
+def test_bad_database_url_gives_one_sentence_not_a_traceback():
+    env = {**os.environ, "DATABASE_URL": "mysql://root@localhost/infra"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: DATABASE_URL must start with")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _python_without_extension_loading() -> str | None:
+    """Find an interpreter like pyenv's default build, whose sqlite3 cannot load extensions."""
+    import shutil
+
+    for candidate in {shutil.which("python3"), shutil.which("python3.11"), "/root/.pyenv/shims/python3"}:
+        if not candidate or not Path(candidate).exists():
+            continue
+        probe = subprocess.run([candidate, "-c", "import sys, sqlite3; print(sys.version_info[:2] == (3, 11) and "
+                                "not hasattr(sqlite3.Connection, 'enable_load_extension'))"], capture_output=True, text=True)
+        if probe.stdout.strip() == "True":
+            return candidate
+    return None
+
+
+def test_python_without_extension_loading_gives_one_sentence():
+    python = _python_without_extension_loading()
+    if python is None:
+        pytest.skip("no Python 3.11 without SQLite extension loading on this machine")
+    # Borrow the virtualenv's packages so that only the missing sqlite3 feature differs.
+    site = next(Path(sys.prefix).glob("lib/python3.*/site-packages"))
+    env = {**os.environ, "DATABASE_URL": "spatialite:///var/shim.sqlite3", "PYTHONPATH": str(site)}
+    result = subprocess.run([python, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "cannot load extensions" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_production_settings_pass_check_deploy():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "infra.settings_production", "SECRET_KEY": "x" * 60 + "-not-a-real-secret-Q9",
+           "ALLOWED_HOSTS": "works.example.vn"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_refuse_to_start_without_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env["DJANGO_SETTINGS_MODULE"] = "infra.settings_production"
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "SECRET_KEY must be set" in result.stderr
