@@ -145,6 +145,10 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
+# Reverting from the admin history would bypass the services (version checks, geometry rules);
+# a correction is a new change, made the normal way.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # The map is usable with no basemap: commune boundaries are the base. Tiles are an optional extra.
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (22.62, 103.35),  # Leaflet speaks [lat, lon]

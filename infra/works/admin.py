@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from infra.works.history import work_related_history
 from infra.works.models import StageEvent, Work, WorkDocument, WorkInvestor
 from infra.works.services import EDITABLE_FIELDS, StaleVersion, work_check_changes, work_check_geometry, work_create, work_update
 
@@ -74,6 +75,7 @@ class DocumentInline(admin.TabularInline):
 @admin.register(Work)
 class WorkAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
     form = WorkAdminForm
+    object_history_template = "admin/works/work/object_history.html"
     list_display = ["code", "name", "category", "stage", "progress", "current_commune", "approved_year", "total_investment", "is_demo"]
     list_filter = [
         "category", "stage", "approved_year", "special_mechanism", "is_demo",
@@ -84,6 +86,12 @@ class WorkAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["approved_commune", "contractor", "villages_served"]
     inlines = [StageEventInline, InvestorInline, DocumentInline]
     history_list_display = ["version", "stage"]
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Show the work's own changes and, below them, those of its stages, money and upkeep.
+        work = self.get_object(request, object_id)
+        extra = {"related_history": work_related_history(work=work) if work else []}
+        return super().history_view(request, object_id, extra_context={**(extra_context or {}), **extra})
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}

@@ -104,3 +104,13 @@ def test_layers_are_valid_json(client, reference):
         assert response.status_code == 200, name
         assert response["Content-Type"] == "application/geo+json"
         assert json.loads(response.content)["type"] == "FeatureCollection"
+
+
+def test_work_history_in_admin_includes_stage_changes(client, works):
+    work = works["approved"]
+    board = UserFactory(username="root2", is_staff=True, is_superuser=True)
+    client.force_login(board)
+    page = client.get(f"/admin/works/work/{work.pk}/history/").content.decode()
+    assert 'id="related-history"' in page
+    event = work.stage_events.get(to_stage=Stage.APPROVED)
+    assert str(event) in page
