@@ -32,3 +32,13 @@ class WorkFactory(factory.django.DjangoModelFactory):
     geometry = factory.LazyFunction(lambda: Point(*PHONG_THO_POINT, srid=4326))
     approved_year = 2022
     stage = Stage.PROPOSED
+
+
+def user_with_role(role: str, *, username: str | None = None, communes=(), **fields):
+    """Return a user with a profile of the given role, bound to these communes."""
+    from infra.accounts.models import Profile
+
+    user = UserFactory(username=username or f"{role}-{UserFactory._meta.model.objects.count() + 1}", **fields)
+    profile = Profile.objects.create(user=user, role=role)
+    profile.communes.set(communes)
+    return user

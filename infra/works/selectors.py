@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from gis.layers import Layer, feature_collection, json_bool
 from gis.models import AdminUnit, AdminUnitLevel
-from infra.works.choices import PUBLIC_STAGES
+from infra.accounts.policy import works_visible
 from infra.works.models import Work
 
 
@@ -35,25 +35,22 @@ def commune_for_geometry(*, geometry: GEOSGeometry) -> AdminUnit | None:
 
 
 def works_visible_to(*, user) -> QuerySet[Work]:
-    """Return the works a person may see: the public sees works from approval on."""
-    works = Work.objects.all()
-    if not getattr(user, "is_authenticated", False):
-        works = works.filter(stage__in=PUBLIC_STAGES)
-    return works
+    """Return the works a person may see (the access policy decides)."""
+    return works_visible(user)
 
 
-def works_geojson(*, user) -> str:
+def works_geojson(*, user, works: QuerySet[Work] | None = None) -> str:
     """Return the works the person may see as a GeoJSON FeatureCollection built in the database."""
-    public_only = not getattr(user, "is_authenticated", False)
+    visible = works_visible(user, works)
+    subquery, params = visible.values("id").query.sql_with_params()
     layer = Layer(
         table=Work._meta.db_table,
         properties={
             "code": "t.code", "name": "t.name", "category": "t.category", "stage": "t.stage", "progress": "t.progress",
-            "year": "t.approved_year", "total_investment": "t.total_investment", "commune": "c.name", "is_demo": json_bool("t.is_demo"),
+            "year": "t.approved_year", "total_investment": "t.total_investment", "commune": "c.name",
+            "is_demo": json_bool("t.is_demo"),
         },
         joins=f"LEFT JOIN {AdminUnit._meta.db_table} c ON c.id = t.current_commune_id",
     )
-    if public_only:
-        stages = sorted(PUBLIC_STAGES)
-        return feature_collection(layer, where=f"t.stage IN ({', '.join(['%s'] * len(stages))})", params=stages)
-    return feature_collection(layer)
+    # The policy's queryset becomes a subquery, so the map shows exactly what the policy allows.
+    return feature_collection(layer, where=f"t.id IN ({subquery})", params=params)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from gis import selectors as geo_selectors
 from gis.models import RoadSurface, Village
+from infra.accounts.policy import sees_internal
 from infra.works.choices import Category, Stage
 from infra.works.models import Work
 from infra.works.selectors import works_geojson, works_visible_to
@@ -85,4 +86,4 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     events = work.stage_events.order_by("occurred_on", "id")
     return render(request, "works/detail.html", {"work": work, "events": events,
                                                  "geometry_json": work.geometry.geojson,
-                                                 "show_internal": request.user.is_authenticated})
+                                                 "show_internal": sees_internal(request.user, work)})

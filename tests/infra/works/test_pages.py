@@ -10,7 +10,8 @@ from django.contrib.gis.geos import Point
 from gis.models import AdminUnit
 from infra.works.choices import Category, Stage
 from infra.works.services import work_create, work_stage_change, work_update
-from tests.factories import PHONG_THO_POINT, UserFactory
+from infra.accounts.models import Role
+from tests.factories import PHONG_THO_POINT, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -54,8 +55,14 @@ def test_public_sees_approved_works_only(client, works):
     assert client.get(f"/works/{works['proposed'].pk}/").status_code == 404
 
 
-def test_signed_in_user_sees_proposed_works_too(client, works):
+def test_signed_in_account_without_a_role_sees_what_the_public_sees(client, works):
     client.force_login(UserFactory())
+    codes = {f["properties"]["code"] for f in client.get("/layers/works.geojson").json()["features"]}
+    assert codes == {"A-1"}
+
+
+def test_board_member_sees_proposed_works_too(client, works):
+    client.force_login(user_with_role(Role.BOARD))
     codes = {f["properties"]["code"] for f in client.get("/layers/works.geojson").json()["features"]}
     assert codes == {"A-1", "P-1"}
 

@@ -1,0 +1,137 @@
+"""Who may see and do what — the one place that decides (DESIGN.md, "Who does what").
+
+Admin, pages, API, exports, tiles and map layers all ask this module; none decides for itself.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from gis.models import AdminUnitSuccession
+from infra.accounts.models import Role
+from infra.works.choices import PUBLIC_STAGES, Stage
+
+__all__ = [
+    "Action",
+    "can",
+    "commune_scope",
+    "require",
+    "role_of",
+    "sees_internal",
+    "works_visible",
+]
+
+
+class Action(StrEnum):
+    WORK_PROPOSE = "work.propose"          # register a new work at stage "proposed"
+    WORK_CREATE = "work.create"            # register a work at any stage
+    WORK_EDIT = "work.edit"                # change a work's facts (name, geometry, budget…)
+    WORK_PROGRESS = "work.progress"        # update progress % while under construction
+    WORK_STAGE = "work.stage"              # move a work through its lifecycle
+    DOCUMENT_UPLOAD = "document.upload"    # attach documents and photos
+    MONEY_RECORD = "money.record"          # capital plans, allocations, disbursements
+    MAINTENANCE_EDIT = "maintenance.edit"  # schedules, inspections, records
+    MAINTENANCE_PLAN = "maintenance.plan"  # yearly plans over all works
+    HISTORY_READ = "history.read"          # full change history
+    EXPORT = "export"                      # Excel and GIS exports
+    AUDIT_BUNDLE = "export.audit"          # the audit bundle
+
+
+# What each role may do; commune officers only within their communes (checked per work).
+_GRANTS: dict[str, frozenset[Action]] = {
+    Role.BOARD: frozenset({
+        Action.WORK_PROPOSE, Action.WORK_CREATE, Action.WORK_EDIT, Action.WORK_PROGRESS, Action.WORK_STAGE,
+        Action.DOCUMENT_UPLOAD, Action.MONEY_RECORD, Action.MAINTENANCE_EDIT, Action.HISTORY_READ, Action.EXPORT,
+    }),
+    Role.COMMUNE_OFFICER: frozenset({
+        Action.WORK_PROPOSE, Action.WORK_PROGRESS, Action.DOCUMENT_UPLOAD, Action.MAINTENANCE_EDIT,
+    }),
+    Role.PLANNER: frozenset({Action.MAINTENANCE_EDIT, Action.MAINTENANCE_PLAN, Action.EXPORT}),
+    Role.AUDITOR: frozenset({Action.HISTORY_READ, Action.EXPORT, Action.AUDIT_BUNDLE}),
+}
+_SCOPED_TO_COMMUNES = frozenset({Role.COMMUNE_OFFICER})
+
+
+def role_of(user: Any) -> str | None:
+    """Return the person's role, or None for the public (and for accounts with no profile)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    if profile is not None:
+        return profile.role
+    # A superuser without a profile administers the system as the board does.
+    return Role.BOARD if user.is_superuser else None
+
+
+def commune_scope(user: Any) -> frozenset[int]:
+    """Return the ids of the communes a commune officer works for, in both vintages.
+
+    An officer bound to a pre-2025 commune also covers the commune it merged into, and one bound
+    to a current commune covers the former communes that merged into it.
+    """
+    if role_of(user) not in _SCOPED_TO_COMMUNES:
+        return frozenset()
+    cache = getattr(user, "_commune_scope_cache", None)
+    if cache is not None:
+        return cache
+    bound = set(user.profile.communes.values_list("id", flat=True))
+    links = AdminUnitSuccession.objects.filter(Q(predecessor_id__in=bound) | Q(successor_id__in=bound))
+    scope = set(bound)
+    for predecessor_id, successor_id in links.values_list("predecessor_id", "successor_id"):
+        scope.update((predecessor_id, successor_id))
+    user._commune_scope_cache = frozenset(scope)
+    return user._commune_scope_cache
+
+
+def _in_scope(user: Any, work: Any) -> bool:
+    scope = commune_scope(user)
+    return work.current_commune_id in scope or work.approved_commune_id in scope
+
+
+def works_visible(user: Any, works: QuerySet | None = None) -> QuerySet:
+    """Narrow a queryset of works to those the person may see."""
+    from infra.works.models import Work
+
+    works = Work.objects.all() if works is None else works
+    role = role_of(user)
+    if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
+        return works
+    public = Q(stage__in=PUBLIC_STAGES)
+    if role == Role.COMMUNE_OFFICER:
+        scope = commune_scope(user)
+        return works.filter(public | Q(current_commune_id__in=scope) | Q(approved_commune_id__in=scope))
+    return works.filter(public)
+
+
+def sees_internal(user: Any, work: Any | None = None) -> bool:
+    """Whether the person may read internal notes and non-public documents (of this work)."""
+    role = role_of(user)
+    if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
+        return True
+    if role == Role.COMMUNE_OFFICER:
+        return work is None or _in_scope(user, work)
+    return False
+
+
+def can(user: Any, action: Action, obj: Any | None = None) -> bool:
+    """Whether the person may do this (to this work, when one is given)."""
+    role = role_of(user)
+    if role is None or action not in _GRANTS.get(role, frozenset()):
+        return False
+    if role in _SCOPED_TO_COMMUNES and obj is not None:
+        work = getattr(obj, "work", obj)
+        if not _in_scope(user, work):
+            return False
+        if action == Action.WORK_PROPOSE:
+            return work.stage == Stage.PROPOSED
+    return True
+
+
+def require(user: Any, action: Action, obj: Any | None = None) -> None:
+    """Raise PermissionDenied unless the person may do this."""
+    if not can(user, action, obj):
+        raise PermissionDenied(_("You are not allowed to do this."))
