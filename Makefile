@@ -32,7 +32,6 @@ run: setup-run
 	$(PY) manage.py load_demo
 	@echo
 	@echo "Serving http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C to stop)"
-	@echo "Demo logins: see var/demo-logins.txt"
 	@echo
 	$(PY) manage.py runserver 127.0.0.1:$${PORT:-8000}
 

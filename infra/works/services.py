@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gis.validation import geometry_check
@@ -92,8 +93,7 @@ def work_create(
     work.save()
     if villages_served:
         work.villages_served.set(villages_served)
-    event = StageEvent(work=work, from_stage="", to_stage=stage, occurred_on=stage_date or date.today(), recorded_by=user,
-                       note=_("Work registered"))
+    event = StageEvent(work=work, from_stage="", to_stage=stage, occurred_on=stage_date or timezone.localdate(), recorded_by=user)
     _set_history_user(event, user)
     event.save()
     return work
@@ -180,7 +180,8 @@ def work_stage_change(
         )
     if to_stage in _NEEDS_REASON and not note.strip():
         raise ValidationError({"note": _("Give the reason for suspending or cancelling the work.")})
-    if occurred_on > date.today():
+    # Vietnam's date, not the server's UTC one: between 00:00 and 07:00 they differ.
+    if occurred_on > timezone.localdate():
         raise ValidationError({"occurred_on": _("A stage change cannot be dated in the future.")})
     last = current.stage_events.order_by("-occurred_on", "-id").first()
     if last and occurred_on < last.occurred_on:
@@ -196,7 +197,8 @@ def work_stage_change(
         current.progress = 100
         current.actual_end = current.actual_end or occurred_on
     current.version += 1
-    current.full_clean()
+    # The geometry cannot change here; skip re-checking it (a database round trip per constraint).
+    current.full_clean(exclude={"geometry"})
     _set_history_user(current, user)
     current.save()
     event = StageEvent(work=current, from_stage=previous, to_stage=to_stage, occurred_on=occurred_on, note=note.strip(),
