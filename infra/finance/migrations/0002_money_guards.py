@@ -70,27 +70,33 @@ POSTGRES = [
       FOR EACH ROW EXECUTE FUNCTION finance_disbursement_guard();
     """,
     """
-    CREATE OR REPLACE FUNCTION finance_money_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION finance_allocation_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION 'money rows are never deleted; record a reversal' USING ERRCODE = 'restrict_violation';
       END IF;
-      IF TG_TABLE_NAME = 'finance_allocation' AND (NEW.amount, NEW.capital_plan_id, NEW.programme_line_id, NEW.work_id,
-           NEW.reverses_id, NEW.allocated_on) IS DISTINCT FROM (OLD.amount, OLD.capital_plan_id, OLD.programme_line_id,
-           OLD.work_id, OLD.reverses_id, OLD.allocated_on) THEN
+      IF (NEW.amount, NEW.capital_plan_id, NEW.programme_line_id, NEW.work_id, NEW.reverses_id, NEW.allocated_on)
+         IS DISTINCT FROM
+         (OLD.amount, OLD.capital_plan_id, OLD.programme_line_id, OLD.work_id, OLD.reverses_id, OLD.allocated_on) THEN
         RAISE EXCEPTION 'allocations are never edited; record a reversal' USING ERRCODE = 'check_violation';
-      END IF;
-      IF TG_TABLE_NAME = 'finance_disbursement' AND (NEW.amount, NEW.allocation_id, NEW.reverses_id, NEW.paid_on,
-           NEW.voucher_number) IS DISTINCT FROM (OLD.amount, OLD.allocation_id, OLD.reverses_id, OLD.paid_on,
-           OLD.voucher_number) THEN
-        RAISE EXCEPTION 'payments are never edited; record a reversal' USING ERRCODE = 'check_violation';
       END IF;
       RETURN NEW;
     END $$;
     CREATE TRIGGER finance_allocation_immutable BEFORE UPDATE OR DELETE ON finance_allocation
-      FOR EACH ROW EXECUTE FUNCTION finance_money_immutable();
+      FOR EACH ROW EXECUTE FUNCTION finance_allocation_immutable();
+    CREATE OR REPLACE FUNCTION finance_disbursement_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'money rows are never deleted; record a reversal' USING ERRCODE = 'restrict_violation';
+      END IF;
+      IF (NEW.amount, NEW.allocation_id, NEW.reverses_id, NEW.paid_on, NEW.voucher_number)
+         IS DISTINCT FROM (OLD.amount, OLD.allocation_id, OLD.reverses_id, OLD.paid_on, OLD.voucher_number) THEN
+        RAISE EXCEPTION 'payments are never edited; record a reversal' USING ERRCODE = 'check_violation';
+      END IF;
+      RETURN NEW;
+    END $$;
     CREATE TRIGGER finance_disbursement_immutable BEFORE UPDATE OR DELETE ON finance_disbursement
-      FOR EACH ROW EXECUTE FUNCTION finance_money_immutable();
+      FOR EACH ROW EXECUTE FUNCTION finance_disbursement_immutable();
     """,
     f"""
     CREATE OR REPLACE FUNCTION finance_capitalplan_guard() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -109,7 +115,8 @@ POSTGRES_REVERSE = [
     "DROP TRIGGER IF EXISTS finance_allocation_guard ON finance_allocation; DROP FUNCTION IF EXISTS finance_allocation_guard();",
     "DROP TRIGGER IF EXISTS finance_disbursement_guard ON finance_disbursement; DROP FUNCTION IF EXISTS finance_disbursement_guard();",
     "DROP TRIGGER IF EXISTS finance_allocation_immutable ON finance_allocation; "
-    "DROP TRIGGER IF EXISTS finance_disbursement_immutable ON finance_disbursement; DROP FUNCTION IF EXISTS finance_money_immutable();",
+    "DROP TRIGGER IF EXISTS finance_disbursement_immutable ON finance_disbursement; "
+    "DROP FUNCTION IF EXISTS finance_allocation_immutable(); DROP FUNCTION IF EXISTS finance_disbursement_immutable();",
     "DROP TRIGGER IF EXISTS finance_capitalplan_guard ON finance_capitalplan; DROP FUNCTION IF EXISTS finance_capitalplan_guard();",
 ]
 
@@ -167,6 +174,13 @@ SQLITE = [
     END;
     """,
 ]
+
+# Names of the guard triggers, so tests can load "legacy" rows written before the guards existed.
+GUARD_TRIGGERS = {
+    "finance_allocation": ["finance_allocation_guard", "finance_allocation_immutable"],
+    "finance_disbursement": ["finance_disbursement_guard", "finance_disbursement_immutable"],
+    "finance_capitalplan": ["finance_capitalplan_guard"],
+}
 
 SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS finance_allocation_guard",

@@ -72,6 +72,7 @@ def test_programme_tree_follows_the_plan(reference):
     assert list(merged.children.values_list("legal_basis", flat=True)) == ["Quyết định 417/QĐ-BNNMT ngày 31/01/2026"]
 
 
+@pytest.mark.usefixtures("money_guards_off")
 def test_over_allocation_is_a_finding(investment_2022, infrastructure_line):
     _allocate(investment_2022, infrastructure_line, 70_000_000_000)
     assert "plan_over_allocated" not in _codes(reconciliation_findings())
@@ -84,6 +85,7 @@ def test_over_allocation_is_a_finding(investment_2022, infrastructure_line):
     assert finding.difference == 250_000_000
 
 
+@pytest.mark.usefixtures("money_guards_off")
 def test_a_reversal_nets_out_an_over_allocation(investment_2022, infrastructure_line):
     _allocate(investment_2022, infrastructure_line, 70_000_000_000)
     excess = _allocate(investment_2022, infrastructure_line, 2_000_000_000)
@@ -97,6 +99,7 @@ def test_a_reversal_nets_out_an_over_allocation(investment_2022, infrastructure_
     assert row["unallocated"] == 1_750_000_000
 
 
+@pytest.mark.usefixtures("money_guards_off")
 def test_disbursement_beyond_the_net_allocation_is_a_finding(investment_2022, infrastructure_line):
     allocation = _allocate(investment_2022, infrastructure_line, 1_000_000_000)
     _allocate(investment_2022, infrastructure_line, 400_000_000, reverses=allocation)
@@ -106,6 +109,7 @@ def test_disbursement_beyond_the_net_allocation_is_a_finding(investment_2022, in
     assert (finding.expected, finding.actual, finding.difference) == (600_000_000, 700_000_000, 100_000_000)
 
 
+@pytest.mark.usefixtures("money_guards_off")
 def test_a_reversed_payment_no_longer_counts(investment_2022, infrastructure_line):
     allocation = _allocate(investment_2022, infrastructure_line, 1_000_000_000)
     paid = Disbursement.objects.create(
@@ -123,6 +127,7 @@ def test_a_reversed_payment_no_longer_counts(investment_2022, infrastructure_lin
     assert (row["disbursed"], row["remaining"]) == (300_000_000, 71_450_000_000)
 
 
+@pytest.mark.usefixtures("money_guards_off")
 def test_reversals_beyond_the_original_are_a_finding(investment_2022, infrastructure_line):
     allocation = _allocate(investment_2022, infrastructure_line, 500_000_000)
     _allocate(investment_2022, infrastructure_line, 300_000_000, reverses=allocation)

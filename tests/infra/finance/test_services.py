@@ -1,0 +1,159 @@
+"""Money rules hold in the services and, behind them, in the database itself."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from infra.finance.models import Allocation, CapitalKind, CapitalPlan, Disbursement, ProgrammeNode
+from infra.finance.services import (
+    allocation_available,
+    allocation_create,
+    allocation_reverse,
+    disbursement_create,
+    disbursement_reverse,
+    plan_unallocated,
+)
+from infra.works.choices import Category, Stage
+from infra.works.services import work_create, work_stage_change
+from tests.factories import PHONG_THO_POINT, UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+@pytest.fixture
+def plan(reference):
+    return CapitalPlan.objects.get(year=2022, kind=CapitalKind.INVESTMENT)
+
+
+@pytest.fixture
+def line(reference):
+    return ProgrammeNode.objects.get(code="NTP-GNBV-2021/DA1/TDA1")
+
+
+@pytest.fixture
+def board():
+    return UserFactory(username="ke-toan-ban")
+
+
+@pytest.fixture
+def work(reference, board):
+    work = work_create(user=board, code="M-1", name="Trạm y tế bản Mới", category=Category.HEALTH,
+                       geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2022,
+                       stage_date=date(2022, 8, 5), total_investment=2_000_000_000)
+    work_stage_change(work=work, user=board, to_stage=Stage.APPROVED, occurred_on=date(2022, 9, 1))
+    return work
+
+
+@pytest.fixture
+def allocation(plan, line, work, board):
+    return allocation_create(capital_plan=plan, programme_line=line, work=work, amount=1_500_000_000,
+                             allocated_on=date(2022, 10, 1), user=board, decision_number="55/QĐ-UBND")
+
+
+def test_allocation_over_the_plan_is_refused_and_nothing_is_written(plan, line, work, board):
+    with pytest.raises(ValidationError) as caught:
+        allocation_create(capital_plan=plan, programme_line=line, work=work, amount=plan.amount + 1,
+                          allocated_on=date(2022, 10, 1), user=board)
+    assert "exceeds what remains of the capital plan" in " ".join(caught.value.messages)
+    assert not Allocation.objects.exists()
+
+
+@pytest.mark.parametrize("amount", [0, -5, 1.5, True])
+def test_non_positive_or_fractional_amounts_are_refused(plan, line, work, board, amount):
+    with pytest.raises(ValidationError):
+        allocation_create(capital_plan=plan, programme_line=line, work=work, amount=amount,
+                          allocated_on=date(2022, 10, 1), user=board)
+    assert not Allocation.objects.exists()
+
+
+def test_no_money_for_a_proposed_work(plan, line, board, reference):
+    proposed = work_create(user=board, code="M-2", name="Đề xuất", category=Category.HEALTH,
+                           geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2023, stage_date=date(2023, 1, 1))
+    with pytest.raises(ValidationError):
+        allocation_create(capital_plan=plan, programme_line=line, work=proposed, amount=1,
+                          allocated_on=date(2023, 2, 1), user=board)
+    assert not Allocation.objects.exists()
+
+
+def test_payment_over_the_allocation_is_refused_and_nothing_is_written(allocation, board):
+    disbursement_create(allocation=allocation, amount=1_000_000_000, paid_on=date(2023, 1, 5), voucher_number="PC-1", user=board)
+    with pytest.raises(ValidationError) as caught:
+        disbursement_create(allocation=allocation, amount=500_000_001, paid_on=date(2023, 2, 5), voucher_number="PC-2", user=board)
+    assert "exceeds what remains of the allocation" in " ".join(caught.value.messages)
+    assert list(Disbursement.objects.values_list("voucher_number", flat=True)) == ["PC-1"]
+
+
+def test_payment_needs_a_voucher_and_a_date_not_before_its_allocation(allocation, board):
+    with pytest.raises(ValidationError):
+        disbursement_create(allocation=allocation, amount=1, paid_on=date(2023, 1, 5), voucher_number=" ", user=board)
+    with pytest.raises(ValidationError):
+        disbursement_create(allocation=allocation, amount=1, paid_on=date(2022, 1, 5), voucher_number="PC-9", user=board)
+    assert not Disbursement.objects.exists()
+
+
+def test_reversal_is_a_new_row_and_the_old_figure_stays(allocation, board):
+    payment = disbursement_create(allocation=allocation, amount=700_000_000, paid_on=date(2023, 1, 5),
+                                  voucher_number="PC-1", user=board)
+    reversal = disbursement_reverse(disbursement=payment, on=date(2023, 1, 9), reason="Sai số tiền", voucher_number="PC-1-H",
+                                    user=board)
+    assert reversal.reverses == payment and reversal.amount == payment.amount
+    payment.refresh_from_db()
+    assert payment.amount == 700_000_000
+    assert allocation_available(allocation=allocation) == allocation.amount
+    with pytest.raises(ValidationError):
+        disbursement_reverse(disbursement=payment, on=date(2023, 1, 10), reason="lần hai", voucher_number="X", user=board)
+    assert Disbursement.objects.count() == 2
+
+
+def test_allocation_reversal_cannot_take_back_paid_money(allocation, plan, board):
+    before = plan_unallocated(capital_plan=plan)
+    disbursement_create(allocation=allocation, amount=1_000_000_000, paid_on=date(2023, 1, 5), voucher_number="PC-1", user=board)
+    with pytest.raises(ValidationError):
+        allocation_reverse(allocation=allocation, amount=600_000_000, on=date(2023, 2, 1), reason="Điều chỉnh", user=board)
+    taken_back = allocation_reverse(allocation=allocation, on=date(2023, 2, 1), reason="Điều chỉnh", user=board)
+    assert taken_back.amount == 500_000_000
+    assert plan_unallocated(capital_plan=plan) == before + 500_000_000
+    assert allocation_available(allocation=allocation) == 0
+
+
+def _refused_by_database(action):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        action()
+
+
+def test_database_refuses_allocation_over_plan_written_around_the_services(plan, line, work):
+    _refused_by_database(lambda: Allocation.objects.create(capital_plan=plan, programme_line=line, work=work,
+                                                           amount=plan.amount + 1, allocated_on=date(2022, 10, 1)))
+    assert not Allocation.objects.exists()
+
+
+def test_database_refuses_payment_over_allocation_written_around_the_services(allocation):
+    _refused_by_database(lambda: Disbursement.objects.create(allocation=allocation, amount=allocation.amount + 1,
+                                                             paid_on=date(2023, 1, 1), voucher_number="RAW-1"))
+    assert not Disbursement.objects.exists()
+
+
+def test_database_refuses_editing_money(allocation, board):
+    payment = disbursement_create(allocation=allocation, amount=5, paid_on=date(2023, 1, 5), voucher_number="PC-1", user=board)
+    _refused_by_database(lambda: Allocation.objects.filter(pk=allocation.pk).update(amount=1))
+    _refused_by_database(lambda: Disbursement.objects.filter(pk=payment.pk).update(amount=4))
+    allocation.refresh_from_db()
+    payment.refresh_from_db()
+    assert (allocation.amount, payment.amount) == (1_500_000_000, 5)
+
+
+def test_database_refuses_lowering_a_plan_below_its_allocations(allocation, plan):
+    original_amount = plan.amount
+    _refused_by_database(lambda: CapitalPlan.objects.filter(pk=plan.pk).update(amount=allocation.amount - 1))
+    plan.refresh_from_db()
+    assert plan.amount == original_amount
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="deletion is guarded in the database on PostgreSQL")
+def test_postgres_refuses_deleting_money(allocation):
+    _refused_by_database(lambda: Allocation.objects.filter(pk=allocation.pk).delete())
+    assert Allocation.objects.filter(pk=allocation.pk).exists()
