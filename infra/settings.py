@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "infra.works",
     "infra.finance",
     "infra.maintenance",
+    "infra.audit",
 ]
 
 MIDDLEWARE = [

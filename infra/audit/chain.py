@@ -1,0 +1,161 @@
+"""Build and check the hash chain over history rows.
+
+Each entry's hash covers its own fields and the previous entry's hash, so changing, removing or
+reordering any entry breaks every hash after it. Each entry also keeps a snapshot of its history
+row, so changing a history row behind the application's back is caught too.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from infra.audit.models import AuditEntry
+
+__all__ = ["GENESIS", "Break", "entry_hash", "on_historical_record", "snapshot", "verify_chain"]
+
+GENESIS = "0" * 64
+# One constant key for PostgreSQL's advisory lock: appends to the chain are serialised.
+_CHAIN_LOCK_KEY = 0x41554454  # "AUDT"
+
+
+def _value(field: models.Field, value: Any) -> Any:
+    """Return a field value in one canonical JSON form, whatever Python type carried it."""
+    if value is None:
+        return None
+    if isinstance(value, GEOSGeometry):
+        return f"SRID={value.srid};{value.wkt}"
+    if isinstance(field, models.DecimalField):
+        return str(Decimal(str(value)).quantize(Decimal(1).scaleb(-field.decimal_places)))
+    if isinstance(field, models.DateTimeField):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if isinstance(field, models.DateField):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if isinstance(field, models.JSONField):
+        return value
+    if isinstance(value, (bool, int, str, float)):
+        return value
+    return str(value)
+
+
+def snapshot(record: models.Model) -> dict[str, Any]:
+    """Return the tracked values of a history row (its history_* bookkeeping excluded)."""
+    return {
+        field.attname: _value(field, getattr(record, field.attname))
+        for field in record._meta.concrete_fields
+        if not field.name.startswith("history_")
+    }
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """Return the SHA-256 over an entry's content and the hash before it."""
+    payload = {
+        "seq": entry.seq,
+        "recorded_at": entry.recorded_at.isoformat(),
+        "user_id": entry.user_id,
+        "username": entry.username,
+        "model_label": entry.model_label,
+        "object_pk": entry.object_pk,
+        "history_model": entry.history_model,
+        "history_id": entry.history_id,
+        "action": entry.action,
+        "before": entry.before,
+        "after": entry.after,
+        "prev_hash": entry.prev_hash,
+    }
+    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+    # SQLite allows one writer at a time already.
+
+
+def on_historical_record(sender, history_instance, **kwargs) -> None:
+    """Append the chained entry for a history row that simple-history just wrote."""
+    with transaction.atomic():
+        _lock_chain()
+        # Read the row back: the snapshot must be what the database holds, not what Python had.
+        history_model = type(history_instance)
+        stored = history_model.objects.get(pk=history_instance.pk)
+        previous = stored.prev_record if stored.history_type != "+" else None
+        last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
+        user = getattr(stored, "history_user", None)
+        entry = AuditEntry(
+            seq=(last.seq + 1) if last else 1,
+            recorded_at=timezone.now(),
+            user_id=getattr(user, "pk", None),
+            username=getattr(user, "username", "") or "",
+            model_label=stored.instance_type._meta.label,
+            object_pk=str(getattr(stored, stored.instance_type._meta.pk.attname)),
+            history_model=history_model._meta.label,
+            history_id=stored.pk,
+            action=stored.history_type,
+            before=snapshot(previous) if previous is not None else None,
+            after=snapshot(stored),
+            prev_hash=last.hash if last else GENESIS,
+        )
+        entry.hash = entry_hash(entry)
+        entry.save(force_insert=True)
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first place where the chain does not hold."""
+
+    seq: int
+    model_label: str
+    object_pk: str
+    history_model: str
+    history_id: int
+    reason: str
+
+
+def verify_chain(*, chunk: int = 2000) -> tuple[int, Break | None]:
+    """Re-compute the chain; return how many entries were checked and the first break, if any."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        entries = list(AuditEntry.objects.filter(seq__gt=last_seq).order_by("seq")[:chunk])
+        if not entries:
+            return checked, None
+        rows: dict[str, dict[int, models.Model]] = {}
+        for label in {e.history_model for e in entries}:
+            model = apps.get_model(label)
+            ids = [e.history_id for e in entries if e.history_model == label]
+            rows[label] = model.objects.in_bulk(ids)
+        for entry in entries:
+            problem = None
+            if entry.seq != expected_seq:
+                problem = "missing_entry"
+            elif entry.prev_hash != expected_prev:
+                problem = "previous_hash"
+            elif entry_hash(entry) != entry.hash:
+                problem = "entry_altered"
+            else:
+                row = rows[entry.history_model].get(entry.history_id)
+                if row is None:
+                    problem = "history_row_missing"
+                elif snapshot(row) != entry.after:
+                    problem = "history_row_altered"
+            if problem:
+                return checked, Break(entry.seq, entry.model_label, entry.object_pk, entry.history_model, entry.history_id, problem)
+            checked += 1
+            expected_prev = entry.hash
+            expected_seq += 1
+            last_seq = entry.seq
