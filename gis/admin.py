@@ -18,7 +18,6 @@ class SuccessionInline(admin.TabularInline):
     verbose_name_plural = _("successors")
 
 
-@admin.register(AdminUnit)
 class AdminUnitAdmin(GeoHistoryAdmin):
     list_display = ["name", "unit_type", "level", "code", "valid_from", "valid_to", "population", "especially_difficult"]
     list_filter = ["level", "unit_type", "especially_difficult", ("valid_to", admin.EmptyFieldListFilter)]
@@ -27,13 +26,11 @@ class AdminUnitAdmin(GeoHistoryAdmin):
     autocomplete_fields = ["parent"]
 
 
-@admin.register(AdminUnitSuccession)
 class AdminUnitSuccessionAdmin(admin.ModelAdmin):
     list_display = ["predecessor", "successor", "effective_on", "legal_basis"]
     autocomplete_fields = ["predecessor", "successor"]
 
 
-@admin.register(Village)
 class VillageAdmin(GeoHistoryAdmin):
     list_display = ["name", "code", "commune", "population", "poor_households", "is_demo"]
     list_filter = ["is_demo", ("commune", admin.RelatedOnlyFieldListFilter)]
@@ -41,7 +38,6 @@ class VillageAdmin(GeoHistoryAdmin):
     autocomplete_fields = ["commune"]
 
 
-@admin.register(BaseRoad)
 class BaseRoadAdmin(GeoHistoryAdmin):
     list_display = ["name", "code", "road_class", "surface", "all_season", "is_demo"]
     list_filter = ["road_class", "surface", "all_season", "is_demo"]

@@ -1,11 +1,31 @@
+"""Admin registrations for accounts, and for the reference geography under the access policy.
+
+The geography's admin classes live in gis (which must not import infra); they are registered
+here, wrapped in the policy, so that only the board edits reference data.
+"""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from gis.admin import AdminUnitAdmin, AdminUnitSuccessionAdmin, BaseRoadAdmin, VillageAdmin
+from gis.models import AdminUnit, AdminUnitSuccession, BaseRoad, Village
+from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.models import Organisation, Profile
+from infra.accounts.policy import Action
+
+
+class ReferencePolicy(PolicyAdminMixin):
+    policy_add = Action.REFERENCE_EDIT
+    policy_change = (Action.REFERENCE_EDIT,)
+    work_path = None
+
+
+for model, model_admin in [(AdminUnit, AdminUnitAdmin), (AdminUnitSuccession, AdminUnitSuccessionAdmin),
+                           (Village, VillageAdmin), (BaseRoad, BaseRoadAdmin)]:
+    admin.site.register(model, type(model_admin.__name__, (ReferencePolicy, model_admin), {}))
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(ReferencePolicy, SimpleHistoryAdmin):
     list_display = ["name", "short_name", "kind", "commune", "is_demo"]
     list_filter = ["kind", "is_demo"]
     search_fields = ["name", "short_name"]
@@ -13,6 +33,8 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(SimpleHistoryAdmin):
+    """Roles and scopes: managed by whoever holds Django's own permissions on profiles (administrators)."""
+
     list_display = ["user", "role", "organisation"]
     list_filter = ["role"]
     search_fields = ["user__username"]

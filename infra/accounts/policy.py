@@ -39,6 +39,7 @@ class Action(StrEnum):
     HISTORY_READ = "history.read"          # full change history
     EXPORT = "export"                      # Excel and GIS exports
     AUDIT_BUNDLE = "export.audit"          # the audit bundle
+    REFERENCE_EDIT = "reference.edit"      # administrative units, villages, roads, organisations
 
 
 # What each role may do; commune officers only within their communes (checked per work).
@@ -46,6 +47,7 @@ _GRANTS: dict[str, frozenset[Action]] = {
     Role.BOARD: frozenset({
         Action.WORK_PROPOSE, Action.WORK_CREATE, Action.WORK_EDIT, Action.WORK_PROGRESS, Action.WORK_STAGE,
         Action.DOCUMENT_UPLOAD, Action.MONEY_RECORD, Action.MAINTENANCE_EDIT, Action.HISTORY_READ, Action.EXPORT,
+        Action.REFERENCE_EDIT,
     }),
     Role.COMMUNE_OFFICER: frozenset({
         Action.WORK_PROPOSE, Action.WORK_PROGRESS, Action.DOCUMENT_UPLOAD, Action.MAINTENANCE_EDIT,

@@ -22,7 +22,7 @@ from infra.demo.parties import DISTRICT_BOARD
 
 __all__ = ["DEMO_USERS", "UsersOutcome", "demo_users_allowed", "demo_users_ensure"]
 
-_DOMAIN_APPS = ("geo", "accounts", "works", "finance", "maintenance")
+_DOMAIN_APPS = ("geo", "accounts", "works", "finance", "maintenance", "audit")
 _COMMUNE_CODE = "03549"
 
 # username, role, group, {app labels: actions}. History models are never given add or change.
@@ -31,9 +31,10 @@ DEMO_USERS: tuple[tuple[str, str, str, dict[tuple[str, ...], tuple[str, ...]]], 
         "board",
         Role.BOARD,
         "Ban QLDA",
-        {("works", "finance", "maintenance"): ("add", "change", "view"), ("geo", "accounts"): ("view",)},
+        {("works", "finance", "maintenance"): ("add", "change", "view"), ("geo", "accounts", "audit"): ("view",)},
     ),
-    ("commune_phongtho", Role.COMMUNE_OFFICER, "Cán bộ xã", {("works", "maintenance"): ("change", "view"), ("geo",): ("view",)}),
+    # Commune officers may propose works and add photos and upkeep; the policy narrows it to their communes.
+    ("commune_phongtho", Role.COMMUNE_OFFICER, "Cán bộ xã", {("works", "maintenance"): ("add", "change", "view"), ("geo",): ("view",)}),
     ("planner", Role.PLANNER, "Kế hoạch bảo trì", {("maintenance",): ("add", "change", "view"), ("works", "geo"): ("view",)}),
     # Auditors read everything, history and the admin log included, and change nothing.
     ("auditor", Role.AUDITOR, "Kiểm toán", {(*_DOMAIN_APPS, "auth", "admin"): ("view",)}),

@@ -1,20 +1,41 @@
-"""Admin for works: edits go through the services, so the rules hold here too."""
+"""Admin for works: edits go through the services and the access policy, so the rules hold here too."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from infra.accounts.admin_policy import PolicyAdminMixin
+from infra.accounts.policy import Action, can, commune_scope, role_of
+from infra.accounts.models import Role
+from infra.works.choices import Stage
 from infra.works.history import work_related_history
 from infra.works.models import StageEvent, Work, WorkDocument, WorkInvestor
-from infra.works.services import EDITABLE_FIELDS, StaleVersion, work_check_changes, work_check_geometry, work_create, work_update
+from infra.works.selectors import commune_for_geometry
+from infra.works.services import (
+    EDITABLE_FIELDS,
+    StaleVersion,
+    stage_allowed_targets,
+    work_check_changes,
+    work_check_geometry,
+    work_create,
+    work_stage_change,
+    work_update,
+)
+from infra.works.uploads import document_check_upload
 
 
 class WorkAdminForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    request = None  # set by WorkAdmin.get_form
 
     class Meta:
         model = Work
@@ -27,23 +48,29 @@ class WorkAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("category") and data.get("geometry"):
-            try:
+        try:
+            if data.get("category") and data.get("geometry"):
                 work_check_geometry(category=data["category"], geometry=data["geometry"])
-            except ValidationError as exc:
-                self.add_error(None, exc)
-        if self.instance.pk:
-            changes = {name: data[name] for name in self.changed_data if name in EDITABLE_FIELDS and name in data}
-            try:
+                self._check_scope(data["geometry"])
+            if self.instance.pk:
+                changes = {name: data[name] for name in self.changed_data if name in EDITABLE_FIELDS and name in data}
                 work_check_changes(work=Work.objects.get(pk=self.instance.pk), changes=changes)
-            except ValidationError as exc:
-                self.add_error(None, exc)
-        expected = data.get("expected_version")
-        if self.instance.pk and expected is not None:
-            current = Work.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
-            if current != expected:
-                self.add_error(None, StaleVersion(current=Work.objects.get(pk=self.instance.pk), changed={}))
+                current = Work.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+                expected = data.get("expected_version")
+                if expected is not None and current != expected:
+                    raise StaleVersion(current=Work.objects.get(pk=self.instance.pk), changed={})
+        except ValidationError as exc:
+            self.add_error(None, ValidationError(exc.messages))
         return data
+
+    def _check_scope(self, geometry):
+        # A commune officer proposes works in their own communes only.
+        user = self.request.user if self.request else None
+        if role_of(user) != Role.COMMUNE_OFFICER:
+            return
+        commune = commune_for_geometry(geometry=geometry)
+        if commune is None or commune.pk not in commune_scope(user):
+            raise ValidationError(_("The work lies outside your communes."))
 
 
 class StageEventInline(admin.TabularInline):
@@ -55,42 +82,107 @@ class StageEventInline(admin.TabularInline):
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
-        # Stage moves go through the lifecycle service, never a free-form row.
+        # Stage moves go through the lifecycle service ("Change stage"), never a free-form row.
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
 class InvestorInline(admin.TabularInline):
     model = WorkInvestor
     extra = 0
+    can_delete = False
     autocomplete_fields = ["organisation"]
+
+    def has_add_permission(self, request, obj=None):
+        return can(request.user, Action.WORK_EDIT, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return can(request.user, Action.WORK_EDIT, obj) and super().has_change_permission(request, obj)
+
+
+class DocumentForm(forms.ModelForm):
+    class Meta:
+        model = WorkDocument
+        fields = ["kind", "title", "file", "is_public"]
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload and hasattr(upload, "content_type") and data.get("kind"):
+            try:
+                document_check_upload(upload=upload, kind=data["kind"])
+            except ValidationError as exc:
+                self.add_error("file", exc)
+        return data
 
 
 class DocumentInline(admin.TabularInline):
     model = WorkDocument
+    form = DocumentForm
     extra = 0
+    can_delete = False
     fields = ["kind", "title", "file", "is_public", "uploaded_by", "uploaded_at"]
     readonly_fields = ["uploaded_by", "uploaded_at"]
 
+    def has_add_permission(self, request, obj=None):
+        return can(request.user, Action.DOCUMENT_UPLOAD, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return can(request.user, Action.DOCUMENT_UPLOAD, obj) and super().has_change_permission(request, obj)
+
+
+class StageChangeForm(forms.Form):
+    to_stage = forms.ChoiceField(label=gettext_lazy("new stage"))
+    occurred_on = forms.DateField(label=gettext_lazy("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    decision_number = forms.CharField(label=gettext_lazy("decision / record number"), required=False, max_length=80)
+    note = forms.CharField(label=gettext_lazy("note or reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, work: Work, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in stage_allowed_targets(work=work)]
+        self.fields["expected_version"].initial = work.version
+        self.fields["occurred_on"].initial = timezone.localdate()
+
 
 @admin.register(Work)
-class WorkAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
+class WorkAdmin(PolicyAdminMixin, LeafletGeoAdminMixin, SimpleHistoryAdmin):
     form = WorkAdminForm
+    policy_add = Action.WORK_PROPOSE
+    policy_change = (Action.WORK_EDIT, Action.WORK_PROGRESS)
+    work_path = ""
     object_history_template = "admin/works/work/object_history.html"
+    change_form_template = "admin/works/work/change_form.html"
     list_display = ["code", "name", "category", "stage", "progress", "current_commune", "approved_year", "total_investment", "is_demo"]
     list_filter = [
         "category", "stage", "approved_year", "special_mechanism", "is_demo",
         ("current_commune", admin.RelatedOnlyFieldListFilter), ("approved_commune", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["code", "name"]
-    readonly_fields = ["stage", "current_commune", "version", "created_at", "updated_at"]
     autocomplete_fields = ["approved_commune", "contractor", "villages_served"]
     inlines = [StageEventInline, InvestorInline, DocumentInline]
     history_list_display = ["version", "stage"]
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request = request
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        derived = ["stage", "current_commune", "version", "created_at", "updated_at"]
+        if obj is not None and not can(request.user, Action.WORK_EDIT, obj):
+            # Commune officers update progress only; everything else is the board's.
+            return derived + [f for f in sorted(EDITABLE_FIELDS) if f != "progress"] + ["code", "villages_served"]
+        return derived
+
     def history_view(self, request, object_id, extra_context=None):
         # Show the work's own changes and, below them, those of its stages, money and upkeep.
         work = self.get_object(request, object_id)
-        extra = {"related_history": work_related_history(work=work) if work else []}
+        if work is None or not can(request.user, Action.HISTORY_READ, work) and not request.user.has_perm("works.view_work"):
+            raise PermissionDenied
+        extra = {"related_history": work_related_history(work=work)}
         return super().history_view(request, object_id, extra_context={**(extra_context or {}), **extra})
 
     def save_model(self, request, obj, form, change):
@@ -104,3 +196,36 @@ class WorkAdmin(LeafletGeoAdminMixin, SimpleHistoryAdmin):
             obj.pk = created.pk
             obj._state.adding = False
         obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        # Uploaded documents record who uploaded them.
+        for document in formset.save(commit=False):
+            if isinstance(document, WorkDocument) and not document.pk:
+                document.uploaded_by = request.user
+                document._history_user = request.user
+            document.save()
+        formset.save_m2m()
+
+    def get_urls(self):
+        return [path("<int:pk>/stage/", self.admin_site.admin_view(self.stage_view), name="works_work_stage")] + super().get_urls()
+
+    def stage_view(self, request, pk):
+        """Move a work to its next stage (or suspend, resume, cancel) through the lifecycle service."""
+        work = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not can(request.user, Action.WORK_STAGE, work):
+            raise PermissionDenied
+        form = StageChangeForm(request.POST or None, work=work)
+        if request.method == "POST" and form.is_valid():
+            try:
+                work_stage_change(work=work, user=request.user, to_stage=form.cleaned_data["to_stage"],
+                                  occurred_on=form.cleaned_data["occurred_on"], note=form.cleaned_data["note"],
+                                  decision_number=form.cleaned_data["decision_number"],
+                                  expected_version=form.cleaned_data["expected_version"])
+            except ValidationError as exc:
+                form.add_error(None, ValidationError(exc.messages))
+            else:
+                messages.success(request, _("Stage changed to “%(stage)s”.") % {"stage": Stage(work.stage).label})
+                return redirect(reverse("admin:works_work_change", args=[work.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": work, "form": form,
+                   "title": _("Change stage: %(work)s") % {"work": work}, "current_stage": Stage(work.stage).label}
+        return TemplateResponse(request, "admin/works/work/stage_form.html", context)

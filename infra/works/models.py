@@ -173,6 +173,13 @@ class WorkInvestor(models.Model):
         return f"{self.organisation} ({self.valid_from:%d/%m/%Y}–{self.valid_to or ''})"
 
 
+def document_upload_to(instance: "WorkDocument", filename: str) -> str:
+    """Return a safe storage path (see infra.works.uploads.document_path)."""
+    from infra.works.uploads import document_path
+
+    return document_path(instance, filename)
+
+
 class DocumentKind(models.TextChoices):
     DOCUMENT = "document", _("document")
     PHOTO = "photo", _("photo")
@@ -184,7 +191,8 @@ class WorkDocument(models.Model):
     work = models.ForeignKey(Work, verbose_name=_("work"), on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(_("file"), upload_to="works/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=document_upload_to, max_length=200)
+    location = models.PointField(_("where the photo was taken"), srid=4326, null=True, blank=True)
     is_public = models.BooleanField(_("public"), default=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
