@@ -90,12 +90,14 @@ def document_check_upload(*, upload: UploadedFile, kind: str) -> Checked:
             raise ValidationError(_("PDF files with scripts, actions or embedded files are not accepted."))
         return Checked(kind=actual, location=None)
     try:
+        # verify() must come straight after open(); the second open reads size, format and EXIF.
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise ValidationError(_("The image is too large (%(w)d × %(h)d pixels).") % {"w": image.width, "h": image.height})
             image_format = (image.format or "").lower()
             location = _exif_point(image)
-            image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise ValidationError(_("The image cannot be read; it may be damaged or not an image.")) from None
     if image_format != actual:

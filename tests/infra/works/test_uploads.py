@@ -1,0 +1,101 @@
+"""Uploads are checked by content and size, stored under safe names, and keep a photo's position."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from infra.works.choices import Category
+from infra.works.models import DocumentKind, WorkDocument
+from infra.works.services import work_create
+from infra.works.uploads import MAX_BYTES, document_attach
+from tests.factories import PHONG_THO_POINT, UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+@pytest.fixture(autouse=True)
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def work(reference):
+    return work_create(user=None, code="UP-1", name="Trường mầm non", category=Category.SCHOOL,
+                       geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2022, stage_date=date(2022, 8, 1))
+
+
+def _jpeg(*, gps: tuple[float, float] | None = None) -> bytes:
+    image = Image.new("RGB", (32, 24), (200, 30, 30))
+    exif = Image.Exif()
+    if gps:
+        lat, lon = gps
+        def dms(v):
+            d = int(v)
+            m = int((v - d) * 60)
+            s = round(((v - d) * 60 - m) * 60 * 100)
+            return ((d, 1), (m, 1), (s, 100))
+        from PIL.TiffImagePlugin import IFDRational
+        exif[0x8825] = {1: "N", 2: tuple(IFDRational(*x) for x in dms(lat)), 3: "E", 4: tuple(IFDRational(*x) for x in dms(lon))}
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_photo_is_stored_under_a_safe_name_with_its_gps_position(work):
+    photo = SimpleUploadedFile("../../etc/ảnh nghiệm thu.JPG", _jpeg(gps=(22.53, 103.36)), content_type="image/jpeg")
+    document = document_attach(work=work, user=UserFactory(), upload=photo, kind=DocumentKind.PHOTO, title="Nghiệm thu")
+    assert document.file.name.startswith(f"works/{work.pk}/") and document.file.name.endswith(".jpg")
+    assert ".." not in document.file.name and "ảnh" not in document.file.name
+    assert document.location.x == pytest.approx(103.36, abs=1e-3)
+    assert document.location.y == pytest.approx(22.53, abs=1e-3)
+
+
+def test_pdf_and_png_are_accepted(work):
+    document_attach(work=work, user=None, upload=SimpleUploadedFile("qd.pdf", PDF), kind=DocumentKind.DOCUMENT, title="QĐ")
+    document_attach(work=work, user=None, upload=SimpleUploadedFile("so-do.png", _png()), kind=DocumentKind.PHOTO, title="Sơ đồ")
+    assert WorkDocument.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind", "message"),
+    [
+        pytest.param("anh.jpg", b"MZ\x90\x00" + b"\x00" * 200, DocumentKind.PHOTO, "does not match", id="exe-renamed-jpg"),
+        pytest.param("anh.jpg", PDF, DocumentKind.PHOTO, "does not match", id="pdf-renamed-jpg"),
+        pytest.param("qd.pdf", b"<html><script>alert(1)</script></html>", DocumentKind.DOCUMENT, "does not match", id="html-as-pdf"),
+        pytest.param("anh.png", b"\xff\xd8\xff\xe0" + b"\x00" * 100, DocumentKind.PHOTO, "does not match", id="jpeg-magic-png-name"),
+        pytest.param("anh.jpg", b"\xff\xd8\xff\xe0garbage" * 10, DocumentKind.PHOTO, "cannot be read", id="broken-jpeg"),
+        pytest.param("qd.pdf", PDF.replace(b"/Catalog", b"/Catalog /OpenAction << /JS (app.alert(1)) >>"), DocumentKind.DOCUMENT,
+                     "scripts", id="pdf-with-javascript"),
+        pytest.param("qd.pdf", PDF, DocumentKind.PHOTO, "JPEG or PNG", id="pdf-as-photo"),
+        pytest.param("script.svg", b"<svg onload=alert(1)>", DocumentKind.PHOTO, "Only PDF, JPEG and PNG", id="svg"),
+        pytest.param("trong.pdf", b"", DocumentKind.DOCUMENT, "empty", id="empty"),
+    ],
+)
+def test_disguised_or_dangerous_files_are_refused_and_nothing_is_stored(work, tmp_path, name, content, kind, message):
+    with pytest.raises(ValidationError) as caught:
+        document_attach(work=work, user=None, upload=SimpleUploadedFile(name, content), kind=kind, title="x")
+    assert message in " ".join(caught.value.messages)
+    assert not WorkDocument.objects.exists()
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_oversized_file_is_refused(work):
+    big = SimpleUploadedFile("lon.pdf", PDF + b"0" * (MAX_BYTES + 1))
+    with pytest.raises(ValidationError):
+        document_attach(work=work, user=None, upload=big, kind=DocumentKind.DOCUMENT, title="lớn")
+    assert not WorkDocument.objects.exists()
