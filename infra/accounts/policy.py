@@ -40,6 +40,7 @@ class Action(StrEnum):
     EXPORT = "export"                      # Excel and GIS exports
     AUDIT_BUNDLE = "export.audit"          # the audit bundle
     REFERENCE_EDIT = "reference.edit"      # administrative units, villages, roads, organisations
+    DASHBOARD = "dashboard"                # the board's dashboard of stages, money and findings
 
 
 # What each role may do; commune officers only within their communes (checked per work).
@@ -47,13 +48,13 @@ _GRANTS: dict[str, frozenset[Action]] = {
     Role.BOARD: frozenset({
         Action.WORK_PROPOSE, Action.WORK_CREATE, Action.WORK_EDIT, Action.WORK_PROGRESS, Action.WORK_STAGE,
         Action.DOCUMENT_UPLOAD, Action.MONEY_RECORD, Action.MAINTENANCE_EDIT, Action.HISTORY_READ, Action.EXPORT,
-        Action.REFERENCE_EDIT,
+        Action.REFERENCE_EDIT, Action.DASHBOARD,
     }),
     Role.COMMUNE_OFFICER: frozenset({
         Action.WORK_PROPOSE, Action.WORK_PROGRESS, Action.DOCUMENT_UPLOAD, Action.MAINTENANCE_EDIT,
     }),
-    Role.PLANNER: frozenset({Action.MAINTENANCE_EDIT, Action.MAINTENANCE_PLAN, Action.EXPORT}),
-    Role.AUDITOR: frozenset({Action.HISTORY_READ, Action.EXPORT, Action.AUDIT_BUNDLE}),
+    Role.PLANNER: frozenset({Action.MAINTENANCE_EDIT, Action.MAINTENANCE_PLAN, Action.EXPORT, Action.DASHBOARD}),
+    Role.AUDITOR: frozenset({Action.HISTORY_READ, Action.EXPORT, Action.AUDIT_BUNDLE, Action.DASHBOARD}),
 }
 _SCOPED_TO_COMMUNES = frozenset({Role.COMMUNE_OFFICER})
 

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
-from infra.finance.models import Allocation, CapitalDecision, CapitalPlan, Disbursement
+from infra.finance.models import Allocation, CapitalDecision, CapitalKind, CapitalPlan, Disbursement, Source
 
 __all__ = ["Finding", "money_summary", "reconciliation_findings"]
 
@@ -200,6 +200,8 @@ def money_summary(*, year: int | None = None) -> list[dict[str, object]]:
             "year": y,
             "source": source,
             "kind": kind,
+            "source_label": str(Source(source).label),
+            "kind_label": str(CapitalKind(kind).label),
             **amounts,
             "unallocated": amounts["plan"] - amounts["allocated"],
             "remaining": amounts["plan"] - amounts["disbursed"],

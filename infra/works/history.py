@@ -9,6 +9,8 @@ from infra.works.models import Work
 
 @dataclass(frozen=True)
 class HistoryLine:
+    """One change: when, to what record, what was done, by whom, and each field's before → after."""
+
     when: datetime
     what: str
     record: str
@@ -27,6 +29,11 @@ def _lines(records, label: str) -> list[HistoryLine]:
         lines.append(HistoryLine(when=record.history_date, what=label, record=str(record.instance),
                                  action=record.get_history_type_display(), who=str(record.history_user or "—"), changes=changes))
     return lines
+
+
+def work_own_history(*, work: Work) -> list[HistoryLine]:
+    """Return the history rows of the work itself, oldest first."""
+    return _lines(work.history.all(), str(Work._meta.verbose_name))
 
 
 def work_related_history(*, work: Work) -> list[HistoryLine]:

@@ -1,0 +1,76 @@
+"""The board's dashboard and a work's history page, as each role sees them."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from infra.accounts.models import Role
+from infra.finance.models import CapitalKind, CapitalPlan, ProgrammeNode
+from infra.finance.services import allocation_create, disbursement_create
+from infra.works.choices import Category, Stage
+from infra.works.services import work_create, work_stage_change, work_update
+from tests.factories import PHONG_THO_POINT, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def board(reference):
+    return user_with_role(Role.BOARD, username="truong-ban")
+
+
+@pytest.fixture
+def late_work(board):
+    work = work_create(user=board, code="LATE-1", name="Cầu treo bản Pho", category=Category.BRIDGE,
+                       geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2022, stage_date=date(2022, 8, 1),
+                       planned_start=date(2022, 10, 1), planned_end=date(2023, 6, 30), total_investment=3_000_000_000)
+    work_stage_change(work=work, user=board, to_stage=Stage.APPROVED, occurred_on=date(2022, 9, 1))
+    work.refresh_from_db()
+    work_update(work=work, user=board, expected_version=work.version, name="Cầu treo bản Pho (điều chỉnh)")
+    plan = CapitalPlan.objects.get(year=2022, kind=CapitalKind.INVESTMENT)
+    allocation = allocation_create(capital_plan=plan, programme_line=ProgrammeNode.objects.get(code="NTP-GNBV-2021/DA1/TDA1"),
+                                   work=work, amount=2_000_000_000, allocated_on=date(2022, 10, 1), user=board)
+    disbursement_create(allocation=allocation, amount=500_000_000, paid_on=date(2023, 1, 10), voucher_number="PC-9", user=board)
+    return work
+
+
+def test_dashboard_shows_stages_money_late_works_and_the_plan_gap(client, board, late_work):
+    client.force_login(board)
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "LATE-1" in page                      # approved, planned to start in 2022: late
+    assert "2.000 triệu đồng" in page             # allocated, Vietnamese format
+    assert "500 triệu đồng" in page               # disbursed
+    assert "180.000.000" in page                  # the plan's own inconsistency, reported
+    assert "<svg" in page and "http" not in page.split("<main>")[1].split("</main>")[0].replace("http://testserver", "")
+
+
+@pytest.mark.parametrize(("role", "status"), [(Role.AUDITOR, 200), (Role.PLANNER, 200), (Role.COMMUNE_OFFICER, 403)])
+def test_dashboard_access_by_role(client, reference, role, status):
+    client.force_login(user_with_role(role))
+    assert client.get("/dashboard/").status_code == status
+
+
+def test_dashboard_asks_the_public_to_sign_in(client):
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_history_page_lists_who_changed_what_in_vietnamese(client, board, late_work):
+    client.force_login(user_with_role(Role.AUDITOR, username="kiem-toan"))
+    response = client.get(f"/works/{late_work.pk}/history/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Lịch sử" in page
+    assert "Cầu treo bản Pho → Cầu treo bản Pho (điều chỉnh)" in page
+    assert "truong-ban" in page
+    assert "giải ngân" in page.lower()   # the payment's history is there too
+
+
+@pytest.mark.parametrize("role", [Role.COMMUNE_OFFICER, Role.PLANNER])
+def test_history_page_is_for_board_and_auditors(client, late_work, role):
+    client.force_login(user_with_role(role))
+    assert client.get(f"/works/{late_work.pk}/history/").status_code == 403
