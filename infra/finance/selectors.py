@@ -14,9 +14,11 @@ from django.db.models.functions import Coalesce
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
-from infra.finance.models import Allocation, CapitalDecision, CapitalKind, CapitalPlan, Disbursement, Source
+from infra.finance.models import Allocation, CapitalDecision, CapitalKind, CapitalPlan, Disbursement, ProgrammeNode, Source
 
-__all__ = ["Finding", "money_summary", "reconciliation_findings"]
+__all__ = [
+    "Finding", "money_by_commune", "money_by_programme_line", "money_by_source", "money_summary", "reconciliation_findings",
+]
 
 
 @dataclass(frozen=True)
@@ -208,3 +210,35 @@ def money_summary(*, year: int | None = None) -> list[dict[str, object]]:
         }
         for (y, source, kind), amounts in sorted(totals.items())
     ]
+
+
+def _totals(allocations: QuerySet, disbursements: QuerySet, key_alloc: str, key_disb: str) -> dict:
+    totals: dict = defaultdict(lambda: {"allocated": 0, "disbursed": 0})
+    for row in allocations.values(key_alloc).annotate(total=Coalesce(Sum(_signed_amount()), 0)).order_by():
+        totals[row[key_alloc]]["allocated"] += row["total"]
+    for row in disbursements.values(key_disb).annotate(total=Coalesce(Sum(_signed_amount()), 0)).order_by():
+        totals[row[key_disb]]["disbursed"] += row["total"]
+    return totals
+
+
+def money_by_programme_line() -> list[dict]:
+    """Return allocated and disbursed money per programme line (net of reversals)."""
+    totals = _totals(Allocation.objects.all(), Disbursement.objects.all(), "programme_line", "allocation__programme_line")
+    lines = ProgrammeNode.objects.in_bulk(list(totals))
+    return [{"line": lines[pk], **values} for pk, values in sorted(totals.items(), key=lambda kv: lines[kv[0]].code)]
+
+
+def money_by_commune() -> list[dict]:
+    """Return allocated and disbursed money per current commune of the works."""
+    totals = _totals(Allocation.objects.filter(work__isnull=False), Disbursement.objects.filter(allocation__work__isnull=False),
+                     "work__current_commune__name", "allocation__work__current_commune__name")
+    return [{"commune": name or "—", **values} for name, values in sorted(totals.items(), key=lambda kv: kv[0] or "")]
+
+
+def money_by_source(summary: list[dict]) -> list[dict]:
+    """Fold the reconciliation summary (per year, source, kind) into one row per source."""
+    folded: dict = defaultdict(lambda: {"plan": 0, "allocated": 0, "disbursed": 0})
+    for row in summary:
+        for key in ("plan", "allocated", "disbursed"):
+            folded[row["source"]][key] += row[key]
+    return [{"source": Source(source).label, **values} for source, values in folded.items()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +19,7 @@ from infra.accounts.policy import Action, can, commune_scope, role_of
 from infra.accounts.models import Role
 from infra.works.choices import Stage
 from infra.works.history import work_related_history
-from infra.works.models import StageEvent, Work, WorkDocument, WorkInvestor
+from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkInvestor
 from infra.works.selectors import commune_for_geometry
 from infra.works.services import (
     EDITABLE_FIELDS,
@@ -30,7 +31,7 @@ from infra.works.services import (
     work_stage_change,
     work_update,
 )
-from infra.works.uploads import document_check_upload
+from infra.works.uploads import document_attach, document_check_upload
 
 
 class WorkAdminForm(forms.ModelForm):
@@ -138,6 +139,8 @@ class StageChangeForm(forms.Form):
     occurred_on = forms.DateField(label=gettext_lazy("date"), widget=forms.DateInput(attrs={"type": "date"}))
     decision_number = forms.CharField(label=gettext_lazy("decision / record number"), required=False, max_length=80)
     note = forms.CharField(label=gettext_lazy("note or reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    evidence_file = forms.FileField(label=gettext_lazy("evidence (PDF, JPEG or PNG)"), required=False)
+    evidence_title = forms.CharField(label=gettext_lazy("evidence title"), required=False, max_length=200)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, work: Work, **kwargs):
@@ -214,13 +217,20 @@ class WorkAdmin(PolicyAdminMixin, LeafletGeoAdminMixin, SimpleHistoryAdmin):
         work = get_object_or_404(self.get_queryset(request), pk=pk)
         if not can(request.user, Action.WORK_STAGE, work):
             raise PermissionDenied
-        form = StageChangeForm(request.POST or None, work=work)
+        form = StageChangeForm(request.POST or None, request.FILES or None, work=work)
         if request.method == "POST" and form.is_valid():
             try:
-                work_stage_change(work=work, user=request.user, to_stage=form.cleaned_data["to_stage"],
-                                  occurred_on=form.cleaned_data["occurred_on"], note=form.cleaned_data["note"],
-                                  decision_number=form.cleaned_data["decision_number"],
-                                  expected_version=form.cleaned_data["expected_version"])
+                with transaction.atomic():
+                    evidence = []
+                    upload = form.cleaned_data.get("evidence_file")
+                    if upload:
+                        kind = DocumentKind.DOCUMENT if upload.name.lower().endswith(".pdf") else DocumentKind.PHOTO
+                        evidence.append(document_attach(work=work, user=request.user, upload=upload, kind=kind,
+                                                        title=form.cleaned_data["evidence_title"]))
+                    work_stage_change(work=work, user=request.user, to_stage=form.cleaned_data["to_stage"],
+                                      occurred_on=form.cleaned_data["occurred_on"], note=form.cleaned_data["note"],
+                                      decision_number=form.cleaned_data["decision_number"],
+                                      expected_version=form.cleaned_data["expected_version"], evidence=evidence)
             except ValidationError as exc:
                 form.add_error(None, ValidationError(exc.messages))
             else:

@@ -5,14 +5,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, When
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet
 
-from infra.finance.models import Allocation, Disbursement, ProgrammeNode, Source
 from infra.works.choices import STAGE_ORDER, Stage
 from infra.works.models import Work
 
-__all__ = ["Bar", "bars", "late_works", "money_by_commune", "money_by_programme_line", "money_by_source", "stage_by_commune"]
+__all__ = ["Bar", "bars", "late_works", "stage_by_commune"]
 
 # Stages before the work should have started, and before it should have been finished.
 _NOT_STARTED = STAGE_ORDER[: STAGE_ORDER.index(Stage.UNDER_CONSTRUCTION)]
@@ -36,42 +34,6 @@ def stage_by_commune(works: QuerySet[Work]) -> tuple[list[str], list[dict]]:
     table = [{"commune": name, "counts": [rows[name][s] for s in stages], "total": sum(rows[name].values())}
              for name in sorted(rows)]
     return stages, table
-
-
-def _signed(field: str = "amount") -> Case:
-    return Case(When(reverses__isnull=True, then=F(field)), default=-F(field), output_field=BigIntegerField())
-
-
-def _totals(allocations: QuerySet, disbursements: QuerySet, key_alloc: str, key_disb: str) -> dict:
-    totals: dict = defaultdict(lambda: {"allocated": 0, "disbursed": 0})
-    for row in allocations.values(key_alloc).annotate(total=Coalesce(Sum(_signed()), 0)).order_by():
-        totals[row[key_alloc]]["allocated"] += row["total"]
-    for row in disbursements.values(key_disb).annotate(total=Coalesce(Sum(_signed()), 0)).order_by():
-        totals[row[key_disb]]["disbursed"] += row["total"]
-    return totals
-
-
-def money_by_programme_line() -> list[dict]:
-    """Return allocated and disbursed money per programme line (net of reversals)."""
-    totals = _totals(Allocation.objects.all(), Disbursement.objects.all(), "programme_line", "allocation__programme_line")
-    lines = ProgrammeNode.objects.in_bulk(list(totals))
-    return [{"line": lines[pk], **values} for pk, values in sorted(totals.items(), key=lambda kv: lines[kv[0]].code)]
-
-
-def money_by_commune() -> list[dict]:
-    """Return allocated and disbursed money per current commune of the works."""
-    totals = _totals(Allocation.objects.filter(work__isnull=False), Disbursement.objects.filter(allocation__work__isnull=False),
-                     "work__current_commune__name", "allocation__work__current_commune__name")
-    return [{"commune": name or "—", **values} for name, values in sorted(totals.items(), key=lambda kv: kv[0] or "")]
-
-
-def money_by_source(summary: list[dict]) -> list[dict]:
-    """Fold the reconciliation summary (per year, source, kind) into one row per source."""
-    folded: dict = defaultdict(lambda: {"plan": 0, "allocated": 0, "disbursed": 0})
-    for row in summary:
-        for key in ("plan", "allocated", "disbursed"):
-            folded[row["source"]][key] += row[key]
-    return [{"source": Source(source).label, **values} for source, values in folded.items()]
 
 
 @dataclass(frozen=True)

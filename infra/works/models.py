@@ -7,11 +7,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.db.models.lookups import In
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from gis.models import RoadClass, RoadSurface
-from infra.works.choices import ALLOWED_GEOMETRY, Category, SchoolLevel, Stage, WaterSource, allowed_geometry_types
+from infra.works.choices import ALLOWED_GEOMETRY, STAGE_ORDER, Category, SchoolLevel, Stage, WaterSource, allowed_geometry_types
 
 
 class GeometryType(models.Func):
@@ -119,6 +120,18 @@ class Work(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("works:detail", args=[self.pk])
 
+    @property
+    def is_late(self) -> bool:
+        """Whether the work is past a planned date it has not reached yet (computed, never stored)."""
+        today = timezone.localdate()
+        if self.stage not in STAGE_ORDER:
+            return False  # suspended or cancelled works are not "late": they are stopped
+        position = STAGE_ORDER.index(self.stage)
+        not_started = position < STAGE_ORDER.index(Stage.UNDER_CONSTRUCTION)
+        not_finished = position < STAGE_ORDER.index(Stage.COMPLETED)
+        return bool((self.planned_start and self.planned_start < today and not_started)
+                    or (self.planned_end and self.planned_end < today and not_finished))
+
 
 class StageEvent(models.Model):
     """A dated move of a work into a stage, with who recorded it and the evidence."""
@@ -133,6 +146,8 @@ class StageEvent(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    evidence = models.ManyToManyField("WorkDocument", verbose_name=_("evidence"), blank=True, related_name="stage_events",
+                                      help_text=_("decision, acceptance record or photos"))
 
     history = HistoricalRecords()
 

@@ -151,7 +151,8 @@ def stage_allowed_targets(*, work: Work) -> list[str]:
     position = STAGE_ORDER.index(work.stage)
     if position + 1 < len(STAGE_ORDER):
         targets.append(STAGE_ORDER[position + 1])
-    if work.stage not in {Stage.HANDED_OVER, Stage.IN_OPERATION}:
+    # Suspending or cancelling makes sense until the work is built and accepted.
+    if position < STAGE_ORDER.index(Stage.COMPLETED):
         targets += [Stage.SUSPENDED, Stage.CANCELLED]
     return targets
 
@@ -166,6 +167,7 @@ def work_stage_change(
     note: str = "",
     decision_number: str = "",
     expected_version: int | None = None,
+    evidence: list | None = None,
 ) -> StageEvent:
     """Move a work to a new stage on a date, recording who did it and on what evidence."""
     current = Work.objects.select_for_update().get(pk=work.pk)
@@ -189,6 +191,9 @@ def work_stage_change(
             {"occurred_on": _("The date %(date)s is before the previous stage change (%(previous)s).")
              % {"date": occurred_on.strftime("%d/%m/%Y"), "previous": last.occurred_on.strftime("%d/%m/%Y")}}
         )
+    evidence = list(evidence or [])
+    if any(document.work_id != current.pk for document in evidence):
+        raise ValidationError({"evidence": _("Evidence must be a document of this work.")})
     previous = current.stage
     current.stage = to_stage
     if to_stage == Stage.UNDER_CONSTRUCTION and current.actual_start is None:
@@ -205,5 +210,7 @@ def work_stage_change(
                        decision_number=decision_number.strip(), recorded_by=user)
     _set_history_user(event, user)
     event.save()
+    if evidence:
+        event.evidence.set(evidence)
     work.refresh_from_db()
     return event

@@ -10,7 +10,13 @@ from django.views.decorators.http import require_GET
 
 from infra.accounts.policy import Action, can, works_visible
 from infra.audit.models import AuditEntry
-from infra.finance.selectors import money_summary, reconciliation_findings
+from infra.finance.selectors import (
+    money_by_commune,
+    money_by_programme_line,
+    money_by_source,
+    money_summary,
+    reconciliation_findings,
+)
 from infra.works import dashboard
 from infra.works.choices import Stage
 from infra.works.history import work_own_history, work_related_history
@@ -33,8 +39,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     works = works_visible(request.user)
     stages, stage_table = dashboard.stage_by_commune(works)
     summary = money_summary()
-    by_source = dashboard.money_by_source(summary)
-    by_line = dashboard.money_by_programme_line()
+    by_source = money_by_source(summary)
+    by_line = money_by_programme_line()
     context = {
         "stages": [Stage(s).label for s in stages],
         "stage_table": stage_table,
@@ -43,7 +49,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "by_source": by_source,
         "by_line": by_line,
         "line_bars": dashboard.bars([{"label": str(r["line"]), "value": r["allocated"]} for r in by_line], label="label", value="value"),
-        "by_commune": dashboard.money_by_commune(),
+        "by_commune": money_by_commune(),
         "late": dashboard.late_works(works, today=timezone.localdate())[:200],
         "findings": reconciliation_findings(),
         "work_count": works.count(),

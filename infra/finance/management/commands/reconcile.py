@@ -6,7 +6,7 @@ from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
 from infra.finance.models import CapitalKind, Source
-from infra.finance.selectors import money_summary, reconciliation_findings
+from infra.finance.selectors import money_by_commune, money_by_programme_line, money_summary, reconciliation_findings
 
 AMOUNT_COLUMNS = ("plan", "allocated", "disbursed", "unallocated", "remaining")
 
@@ -42,6 +42,14 @@ class Command(BaseCommand):
             label = f"{row['year']} · {Source(row['source']).label} · {CapitalKind(row['kind']).label}"
             amounts = " · ".join(f"{headers[column]} {_vnd(row[column])}" for column in AMOUNT_COLUMNS)
             self.stdout.write(f"  {label}: {amounts}")
+        self.stdout.write(self.style.MIGRATE_HEADING(_("Allocated and disbursed by programme line (VND)")))
+        for row in money_by_programme_line():
+            self.stdout.write(f"  {row['line']}: {headers['allocated']} {_vnd(row['allocated'])} · "
+                              f"{headers['disbursed']} {_vnd(row['disbursed'])}")
+        self.stdout.write(self.style.MIGRATE_HEADING(_("Allocated and disbursed by commune of the works (VND)")))
+        for row in money_by_commune():
+            self.stdout.write(f"  {row['commune']}: {headers['allocated']} {_vnd(row['allocated'])} · "
+                              f"{headers['disbursed']} {_vnd(row['disbursed'])}")
         findings = reconciliation_findings()
         self.stdout.write(self.style.MIGRATE_HEADING(_("Reconciliation findings (reported, not corrected)")))
         if not findings:
