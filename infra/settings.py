@@ -111,6 +111,13 @@ if DATABASES["default"]["ENGINE"].endswith("spatialite"):
             "run with Debian's /usr/bin/python3 (scripts/setup.sh builds .venv from it) or use a postgis:// DATABASE_URL."
         )
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Writers take SQLite's write lock when their transaction begins, so two saves queue up and the
+    # second sees the first's version (a clean "someone else saved" instead of "database is locked").
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30}
+    # Tests use a file, not SQLite's shared-cache memory database, whose table locks fail at once
+    # instead of waiting: concurrency and live-server tests need real locking.
+    _name = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"]["TEST"] = {"NAME": str(_name.with_name(f"test_{_name.stem}.sqlite3"))}
 else:
     # Map queries are short; JIT makes them slower (docs/PERFORMANCE).
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
