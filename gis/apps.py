@@ -7,3 +7,11 @@ class GeoConfig(AppConfig):
     label = "geo"  # "gis" is taken by django.contrib.gis
     verbose_name = _("geography")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from gis import spatialite
+
+        # post_migrate for "geo" runs after every app's migrations, so all tables exist by then.
+        post_migrate.connect(spatialite.on_post_migrate, dispatch_uid="geo-spatial-indexes")

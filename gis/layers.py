@@ -2,15 +2,39 @@
 
 The whole collection is one SQL statement returning one text value, so a thousand features cost
 the database's time, not a thousand rounds of Python serialisation (docs/PERFORMANCE).
+
+Every statement has the same shape: a *match* query selecting the ids of the rows wanted, a page
+of those ids, and the page joined back to the table to build the features. A caller may write
+the match query itself (for instance a Django queryset's SQL, so an access policy applies
+exactly) or let `where` and `bbox` describe it.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
 
-__all__ = ["Layer", "feature_collection", "json_bool"]
+__all__ = [
+    "COUNT_CAP",
+    "BBox",
+    "Layer",
+    "Page",
+    "bbox_condition",
+    "feature",
+    "feature_collection",
+    "feature_page",
+    "json_bool",
+    "json_subarray",
+    "on_postgis",
+    "precision_for_zoom",
+    "tolerance_for_zoom",
+]
+
+# Above this many matches the exact count is not taken: counting a province-sized match set
+# costs more than serving a page of it (docs/PERFORMANCE, "An exact count on every request").
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -18,8 +42,11 @@ class Layer:
     """How to read one layer: a table, its id and geometry columns, and property expressions.
 
     `properties` maps an output name to a SQL expression over the table aliased `t`; names and
-    expressions are written by developers, never taken from requests. Values from requests go in
-    `params` only.
+    expressions are written by developers, never taken from requests, and may not use the aliases
+    the statement takes for itself (layer_match, layer_page, layer_sub, lf). Values from requests
+    go in `params` only; statements always run with parameters, so a literal % is written %%.
+    `joins` must be to-one (they may not multiply rows). `spatial_index` names the geometry column
+    whose spatial index a bounding-box filter may use; leave it empty when `geometry` is computed.
     """
 
     table: str
@@ -27,49 +54,263 @@ class Layer:
     geometry: str = "t.geometry"
     id: str = "t.id"
     joins: str = ""
+    spatial_index: str = ""
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A longitude/latitude box in WGS84; min < max on both axes."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+    def __post_init__(self) -> None:
+        values = (self.min_lon, self.min_lat, self.max_lon, self.max_lat)
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError("bbox values must be finite numbers")
+        if not (-180 <= self.min_lon < self.max_lon <= 180 and -90 <= self.min_lat < self.max_lat <= 90):
+            raise ValueError("bbox must satisfy -180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90")
+
+    @property
+    def values(self) -> list[float]:
+        return [self.min_lon, self.min_lat, self.max_lon, self.max_lat]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a layer: the FeatureCollection text and how many rows matched.
+
+    `matched` is None when more than `COUNT_CAP` rows matched (the exact number was not taken).
+    """
+
+    text: str
+    matched: int | None
+    returned: int
+
+
+def on_postgis() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def json_bool(column: str) -> str:
     """Return a SQL expression giving a boolean column as JSON true/false on either database."""
     # SQLite stores booleans as 0/1, which json_object would write as numbers.
-    if connection.vendor == "postgresql":
+    if on_postgis():
         return column
-    return f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
+    return f"json(CASE WHEN {column} THEN 'true' WHEN {column} IS NULL THEN 'null' ELSE 'false' END)"
 
 
-def _postgis_sql(layer: Layer, where: str, limit: str, precision: int) -> str:
-    props = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
+def json_subarray(expression: str, from_sql: str) -> str:
+    """Return a SQL expression giving `SELECT expression from_sql` as a JSON array (sorted)."""
+    if on_postgis():
+        return f"(SELECT COALESCE(json_agg({expression} ORDER BY {expression}), '[]'::json) {from_sql})"
+    return f"json((SELECT json_group_array(v) FROM (SELECT {expression} AS v {from_sql} ORDER BY 1)))"
+
+
+def tolerance_for_zoom(zoom: int) -> float:
+    """Return half a screen pixel at a web-map zoom level, in degrees: what simplification may drop."""
+    return 360.0 / (256 * 2 ** int(zoom)) / 2
+
+
+def precision_for_zoom(zoom: int) -> int:
+    """Return the decimals of a degree that still tell two pixels apart at a zoom level (3–6)."""
+    return max(3, min(6, math.ceil(-math.log10(tolerance_for_zoom(zoom)))))
+
+
+def bbox_condition(bbox: BBox, *, geometry: str, table: str = "", column: str = "", id: str = "t.id") -> tuple[str, list]:
+    """Return SQL (and its params) true where `geometry` intersects the box.
+
+    On PostGIS `ST_Intersects` uses the GiST index by itself. SpatiaLite never uses its R*Tree
+    implicitly, so when `table` and `column` name an indexed column the candidates are first taken
+    from the index table (`idx_<table>_<column>`), then checked exactly.
+    """
+    if on_postgis():
+        return f"ST_Intersects({geometry}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", bbox.values
+    exact = f"Intersects({geometry}, BuildMbr(%s, %s, %s, %s, 4326)) = 1"
+    if table and column and _spatialite_index_enabled(table, column):
+        candidates = (
+            f"{id} IN (SELECT pkid FROM \"idx_{table}_{column}\" "
+            "WHERE xmin <= %s AND xmax >= %s AND ymin <= %s AND ymax >= %s)"
+        )
+        return (f"{candidates} AND {exact}",
+                [bbox.max_lon, bbox.min_lon, bbox.max_lat, bbox.min_lat, *bbox.values])
+    return f"MbrIntersects({geometry}, BuildMbr(%s, %s, %s, %s, 4326)) = 1 AND {exact}", bbox.values * 2
+
+
+def _spatialite_index_enabled(table: str, column: str) -> bool:
+    """Whether SpatiaLite maintains the R*Tree of a column (asked once per database and column)."""
+    # A table that Django's SQLite schema editor rebuilt keeps an idx_ table that nothing
+    # updates any more (spatial_index_enabled = 0): reading it would silently lose rows.
+    key = (connection.settings_dict["NAME"], table, column)
+    if key not in _SPATIALITE_INDEXES:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name = %s AND f_geometry_column = %s",
+                [table.lower(), column.lower()],
+            )
+            row = cursor.fetchone()
+        _SPATIALITE_INDEXES[key] = bool(row and row[0] == 1)
+    return _SPATIALITE_INDEXES[key]
+
+
+_SPATIALITE_INDEXES: dict[tuple[str, str, str], bool] = {}
+
+
+def _geometry_json(layer: Layer, *, tolerance: float | None, precision: int, wrap: bool = True) -> str:
+    geometry = layer.geometry
+    postgis = on_postgis()
+    if tolerance:
+        # A float computed from an integer zoom, never text from a request.
+        simplify = "ST_SimplifyPreserveTopology" if postgis else "SimplifyPreserveTopology"
+        multi = "ST_Multi" if postgis else "CastToMulti"
+        simplified = f"{simplify}({geometry}, {float(tolerance)!r})"
+        # GEOS returns a one-part multi geometry as a single one; keep the type the layer declares.
+        geometry = f"CASE WHEN GeometryType({geometry}) LIKE 'MULTI%%' THEN {multi}({simplified}) ELSE {simplified} END"
+    if postgis:
+        return f"ST_AsGeoJSON({geometry}, {int(precision)})::json"
+    as_text = f"AsGeoJSON({geometry}, {int(precision)})"
+    return f"json({as_text})" if wrap else as_text
+
+
+def _match_sql(layer: Layer, *, where: str, params: Sequence, bbox: BBox | None) -> tuple[str, list]:
+    conditions, all_params = [], list(params)
+    if where:
+        conditions.append(f"({where})")
+    if bbox is not None:
+        table, column = (layer.table, layer.spatial_index) if layer.spatial_index else ("", "")
+        sql, bbox_params = bbox_condition(bbox, geometry=layer.geometry, table=table, column=column)
+        conditions.append(sql)
+        all_params += bbox_params
+    where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT t.id AS id FROM {layer.table} t {layer.joins}{where_sql}", all_params
+
+
+def _limit_sql(limit: int | None, offset: int) -> str:
+    if limit is None and not offset:
+        return ""
+    # SQLite needs a LIMIT before an OFFSET; -1 means none (PostgreSQL takes ALL).
+    count = str(int(limit)) if limit is not None else ("ALL" if on_postgis() else "-1")
+    return f" LIMIT {count} OFFSET {int(offset)}"
+
+
+def _collection_sql(
+    layer: Layer, *, match: str, page: str, counted: bool, tolerance: float | None, precision: int, returned: bool = False
+) -> str:
+    """Return the statement; `match` selects ids, `page` orders and slices them.
+
+    `counted` adds `numberMatched` and `numberReturned` (and returns both as extra columns);
+    `returned` adds `numberReturned` alone.
+    """
+    props_sql = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
+    postgis = on_postgis()
+    geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
+    if counted:
+        materialized = "MATERIALIZED " if postgis or connection.Database.sqlite_version_info >= (3, 35) else ""
+        ctes = f"WITH layer_match AS {materialized}({match}), layer_page AS (SELECT id FROM layer_match{page})"
+        members = "'numberMatched', (SELECT count(*) FROM layer_match), 'numberReturned', count(lf.id), "
+        extra = ", (SELECT count(*) FROM layer_match), count(lf.id)"
+    else:
+        ctes = f"WITH layer_page AS (SELECT id FROM ({match}) layer_sub{page})"
+        members, extra = ("'numberReturned', count(lf.id), " if returned else ""), ""
+    if postgis:
+        return (
+            f"{ctes} SELECT json_build_object('type', 'FeatureCollection', {members}'features', "
+            "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', lf.id, 'geometry', lf.geom, "
+            f"'properties', lf.props) ORDER BY lf.id), '[]'::json))::text{extra} "
+            f"FROM (SELECT {layer.id} AS id, {geometry} AS geom, json_build_object({props_sql}) AS props "
+            f"FROM layer_page JOIN {layer.table} t ON t.id = layer_page.id {layer.joins}) lf"
+        )
+    # json_group_array keeps the order of its input, which the inner ORDER BY fixes. SQLite's JSON
+    # values lose their JSON type when they pass through a subquery, hence json() outside.
     return (
-        "SELECT json_build_object('type', 'FeatureCollection', 'features', "
-        "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', f.id, "
-        "'geometry', ST_AsGeoJSON(f.geom, %(precision)d)::json, 'properties', f.props)), '[]'::json))::text "
-        "FROM (SELECT %(id)s AS id, %(geom)s AS geom, json_build_object(%(props)s) AS props "
-        "FROM %(table)s t %(joins)s %(where)s ORDER BY %(id)s %(limit)s) f"
-    ) % {"precision": precision, "id": layer.id, "geom": layer.geometry, "props": props, "table": layer.table,
-         "joins": layer.joins, "where": where, "limit": limit}
-
-
-def _spatialite_sql(layer: Layer, where: str, limit: str, precision: int) -> str:
-    props = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
-    return (
-        "SELECT json_object('type', 'FeatureCollection', 'features', "
-        "json(COALESCE(json_group_array(json_object('type', 'Feature', 'id', f.id, "
-        "'geometry', json(AsGeoJSON(f.geom, %(precision)d)), 'properties', json(f.props))), '[]'))) "
-        "FROM (SELECT %(id)s AS id, %(geom)s AS geom, json_object(%(props)s) AS props "
-        "FROM %(table)s t %(joins)s %(where)s ORDER BY %(id)s %(limit)s) f"
-    ) % {"precision": precision, "id": layer.id, "geom": layer.geometry, "props": props, "table": layer.table,
-         "joins": layer.joins, "where": where, "limit": limit}
+        f"{ctes} SELECT json_object('type', 'FeatureCollection', {members}'features', "
+        "json(COALESCE(json_group_array(json_object('type', 'Feature', 'id', lf.id, 'geometry', json(lf.geom), "
+        f"'properties', json(lf.props))), '[]'))){extra} "
+        f"FROM (SELECT {layer.id} AS id, {geometry} AS geom, json_object({props_sql}) AS props "
+        f"FROM layer_page JOIN {layer.table} t ON t.id = layer_page.id {layer.joins} ORDER BY t.id) lf"
+    )
 
 
 def feature_collection(
-    layer: Layer, *, where: str = "", params: Sequence = (), limit: int | None = None, precision: int = 6
+    layer: Layer,
+    *,
+    where: str = "",
+    params: Sequence = (),
+    limit: int | None = None,
+    offset: int = 0,
+    bbox: BBox | None = None,
+    tolerance: float | None = None,
+    precision: int = 6,
+    match: tuple[str, Sequence] | None = None,
 ) -> str:
-    """Return the layer's rows matching `where` (SQL with %s placeholders) as GeoJSON text."""
-    where_sql = f"WHERE {where}" if where else ""
-    limit_sql = f"LIMIT {int(limit)}" if limit is not None else ""
-    builder = _postgis_sql if connection.vendor == "postgresql" else _spatialite_sql
-    sql = builder(layer, where_sql, limit_sql, precision)
+    """Return the layer's rows matching `where` (SQL with %s placeholders) as GeoJSON text, by id.
+
+    `match`, when given, replaces `where` and `bbox`: SQL selecting the matching ids of
+    `layer.table` in a column `id`, with its params.
+    """
+    match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
+    page = f" ORDER BY id{_limit_sql(limit, offset)}"
+    sql = _collection_sql(layer, match=match_sql, page=page, counted=False, tolerance=tolerance, precision=precision)
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
+        cursor.execute(sql, list(match_params))
         (text,) = cursor.fetchone()
     return text
+
+
+def feature_page(
+    layer: Layer,
+    *,
+    limit: int,
+    offset: int = 0,
+    where: str = "",
+    params: Sequence = (),
+    bbox: BBox | None = None,
+    tolerance: float | None = None,
+    precision: int = 6,
+    match: tuple[str, Sequence] | None = None,
+    count_cap: int = COUNT_CAP,
+) -> Page:
+    """Return one page (ordered by id) with `numberMatched` and `numberReturned`, in one statement.
+
+    The matching ids (at most `count_cap` + 1 of them) are read once, counted, and only they are
+    sorted; features are built for the rows of the page alone. When more than `count_cap` rows match,
+    a second statement pages over the full match without counting, and the text carries
+    `numberReturned` only.
+    """
+    match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
+    cap = max(int(count_cap), int(offset) + int(limit))
+    capped = f"SELECT id FROM ({match_sql}) layer_sub LIMIT {cap + 1}"
+    page = f" ORDER BY id{_limit_sql(limit, offset)}"
+    # Past the cap the page is empty, so no feature is built only to be thrown away.
+    within_cap = f" WHERE (SELECT count(*) FROM layer_match) <= {cap}{page}"
+    sql = _collection_sql(layer, match=capped, page=within_cap, counted=True, tolerance=tolerance, precision=precision)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(match_params))
+        text, matched, returned = cursor.fetchone()
+        if matched <= cap:
+            return Page(text=text, matched=matched, returned=returned)
+        sql = _collection_sql(layer, match=match_sql, page=page, counted=False, tolerance=tolerance, precision=precision,
+                              returned=True)
+        cursor.execute(sql, list(match_params))
+        (text,) = cursor.fetchone()
+    # More than offset + limit rows match, so the page is full.
+    return Page(text=text, matched=None, returned=int(limit))
+
+
+def feature(layer: Layer, *, where: str, params: Sequence = (), precision: int = 6) -> str | None:
+    """Return the first row matching `where` as a GeoJSON Feature text, or None."""
+    props_sql = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
+    geometry = _geometry_json(layer, tolerance=None, precision=precision)
+    if on_postgis():
+        sql = (f"SELECT json_build_object('type', 'Feature', 'id', {layer.id}, 'geometry', {geometry}, "
+               f"'properties', json_build_object({props_sql}))::text")
+    else:
+        sql = (f"SELECT json_object('type', 'Feature', 'id', {layer.id}, 'geometry', {geometry}, "
+               f"'properties', json_object({props_sql}))")
+    sql += f" FROM {layer.table} t {layer.joins} WHERE {where} LIMIT 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -1,14 +1,45 @@
-"""Queries about works."""
+"""Queries about works.
+
+Every query that returns works starts from the access policy (`works_visible`), so the map, the
+API, the detail page and the printable map show exactly what the person may see.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
-from gis.layers import Layer, feature_collection, json_bool
-from gis.models import AdminUnit, AdminUnitLevel
-from infra.accounts.policy import works_visible
-from infra.works.models import Work
+from gis.layers import BBox, Layer, Page, bbox_condition, feature, feature_collection, feature_page, json_bool, json_subarray
+from gis.layers import precision_for_zoom as _precision_for_zoom
+from gis.models import AdminUnit, AdminUnitLevel, Village
+from gis.selectors import unit_area_ids
+from infra.accounts.policy import sees_internal, works_visible
+from infra.finance.models import Allocation, Disbursement
+from infra.maintenance.models import Inspection, Record, Schedule
+from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument
+
+__all__ = [
+    "WorkFilters",
+    "commune_for_geometry",
+    "province_area",
+    "work_detail_context",
+    "work_feature",
+    "work_get_visible",
+    "works_geojson",
+    "works_matching",
+    "works_page",
+    "works_visible_to",
+]
+
+WORKS = Work._meta.db_table
+UNITS = AdminUnit._meta.db_table
+ALLOCATIONS = Allocation._meta.db_table
+DISBURSEMENTS = Disbursement._meta.db_table
+RECORDS = Record._meta.db_table
 
 
 def province_area() -> GEOSGeometry | None:
@@ -39,18 +70,163 @@ def works_visible_to(*, user) -> QuerySet[Work]:
     return works_visible(user)
 
 
+@dataclass(frozen=True)
+class WorkFilters:
+    """What a map or API request narrows the works to; empty fields do not narrow."""
+
+    categories: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    year: int | None = None
+    commune: AdminUnit | None = None
+    source: str | None = None
+    q: str = ""
+    bbox: BBox | None = None
+
+
+def _commune_condition(unit: AdminUnit) -> Q:
+    if unit.valid_to is None:
+        return Q(current_commune=unit) | Q(approved_commune=unit)
+    # A former commune has no geometry of its own: its works are those approved under it, and
+    # those lying in the commune(s) it merged into that no other former commune claims.
+    area = unit_area_ids(unit)
+    unclaimed = Q(approved_commune__isnull=True) | Q(approved_commune__valid_to__isnull=True)
+    return Q(approved_commune=unit) | (Q(current_commune_id__in=area) & unclaimed)
+
+
+def works_matching(*, user, filters: WorkFilters) -> QuerySet[Work]:
+    """Return the works the person may see that pass the filters."""
+    works = Work.objects.all()
+    if filters.categories:
+        works = works.filter(category__in=filters.categories)
+    if filters.stages:
+        works = works.filter(stage__in=filters.stages)
+    if filters.year is not None:
+        works = works.filter(approved_year=filters.year)
+    if filters.commune is not None:
+        works = works.filter(_commune_condition(filters.commune))
+    if filters.source:
+        funded = Allocation.objects.filter(work=OuterRef("pk"), capital_plan__source=filters.source)
+        works = works.filter(Exists(funded))
+    if filters.q:
+        works = works.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
+    if filters.bbox is not None:
+        table = f'"{WORKS}"'
+        sql, params = bbox_condition(filters.bbox, geometry=f'{table}."geometry"', table=WORKS, column="geometry",
+                                     id=f'{table}."id"')
+        works = works.filter(RawSQL(sql, params, output_field=BooleanField()))
+    return works_visible(user, works)
+
+
+def _signed(alias: str) -> str:
+    # A reversal row subtracts what it reverses (finance keeps figures, never edits them away).
+    return f"CASE WHEN {alias}.reverses_id IS NULL THEN {alias}.amount ELSE -{alias}.amount END"
+
+
+_ALLOCATED = f"(SELECT COALESCE(SUM({_signed('a')}), 0) FROM {ALLOCATIONS} a WHERE a.work_id = t.id)"
+_DISBURSED = (
+    f"(SELECT COALESCE(SUM({_signed('d')}), 0) FROM {DISBURSEMENTS} d "
+    f"JOIN {ALLOCATIONS} a ON a.id = d.allocation_id WHERE a.work_id = t.id)"
+)
+_LAST_MAINTENANCE = f"(SELECT MAX(r.done_on) FROM {RECORDS} r WHERE r.work_id = t.id)"
+
+
+def _works_layer(*, detail: bool = False, internal: bool = False) -> Layer:
+    properties = {
+        "code": "t.code", "name": "t.name", "category": "t.category", "stage": "t.stage", "progress": "t.progress",
+        "year": "t.approved_year", "commune_code": "c.code", "commune": "c.name", "approved_commune": "ac.name",
+        "road_surface": "t.road_surface", "all_season": json_bool("t.all_season"),
+        "total_investment": "t.total_investment", "allocated": _ALLOCATED, "disbursed": _DISBURSED,
+        "last_maintenance": _LAST_MAINTENANCE, "is_demo": json_bool("t.is_demo"),
+    }
+    if detail:
+        served = Work.villages_served.through._meta.db_table
+        properties.update({
+            "description": "t.description", "road_class": "t.road_class", "school_level": "t.school_level",
+            "water_source": "t.water_source", "special_mechanism": json_bool("t.special_mechanism"),
+            "beneficiary_households": "t.beneficiary_households",
+            "beneficiary_poor_households": "t.beneficiary_poor_households", "beneficiary_women": "t.beneficiary_women",
+            "planned_start": "t.planned_start", "planned_end": "t.planned_end", "actual_start": "t.actual_start",
+            "actual_end": "t.actual_end", "approved_commune_code": "ac.code", "approved_commune_valid_to": "ac.valid_to",
+            "villages_served": json_subarray(
+                "v.code", f"FROM {served} s JOIN {Village._meta.db_table} v ON v.id = s.village_id WHERE s.work_id = t.id"
+            ),
+        })
+        if internal:
+            properties["internal_notes"] = "t.internal_notes"
+    return Layer(
+        table=WORKS,
+        spatial_index="geometry",
+        properties=properties,
+        joins=f"LEFT JOIN {UNITS} c ON c.id = t.current_commune_id LEFT JOIN {UNITS} ac ON ac.id = t.approved_commune_id",
+    )
+
+
+def _match(works: QuerySet[Work]) -> tuple[str, Any]:
+    """Return the SQL and params selecting the ids of a queryset, unordered."""
+    return works.order_by().values("id").query.sql_with_params()
+
+
+def works_page(*, user, filters: WorkFilters, limit: int, offset: int = 0, zoom: int | None = None) -> Page:
+    """Return one page of the works the person may see that pass the filters, as GeoJSON built in the database."""
+    match = _match(works_matching(user=user, filters=filters))
+    precision = _precision_for_zoom(zoom) if zoom is not None else 6
+    return feature_page(_works_layer(), match=match, limit=limit, offset=offset, precision=precision)
+
+
 def works_geojson(*, user, works: QuerySet[Work] | None = None) -> str:
     """Return the works the person may see as a GeoJSON FeatureCollection built in the database."""
-    visible = works_visible(user, works)
-    subquery, params = visible.values("id").query.sql_with_params()
-    layer = Layer(
-        table=Work._meta.db_table,
-        properties={
-            "code": "t.code", "name": "t.name", "category": "t.category", "stage": "t.stage", "progress": "t.progress",
-            "year": "t.approved_year", "total_investment": "t.total_investment", "commune": "c.name",
-            "is_demo": json_bool("t.is_demo"),
-        },
-        joins=f"LEFT JOIN {AdminUnit._meta.db_table} c ON c.id = t.current_commune_id",
+    # The policy's queryset is the match query, so the map shows exactly what the policy allows.
+    return feature_collection(_works_layer(), match=_match(works_visible(user, works)))
+
+
+def work_get_visible(*, user, pk: int) -> Work:
+    """Return the work if the person may see it; raise Work.DoesNotExist otherwise."""
+    return works_visible(user).select_related("current_commune", "approved_commune", "contractor").get(pk=pk)
+
+
+def work_feature(*, user, pk: int) -> str | None:
+    """Return one work as a GeoJSON Feature, with internal notes only for those who may read them."""
+    try:
+        work = works_visible(user).only("id", "current_commune_id", "approved_commune_id").get(pk=pk)
+    except Work.DoesNotExist:
+        return None
+    layer = _works_layer(detail=True, internal=sees_internal(user, work))
+    return feature(layer, where="t.id = %s", params=[work.pk])
+
+
+def work_detail_context(*, user, work: Work) -> dict[str, Any]:
+    """Return what the work's page shows: stages, money, maintenance, documents, as the person may see them."""
+    internal = sees_internal(user, work)
+    allocations = list(
+        Allocation.objects.filter(work=work).select_related("capital_plan__decision", "programme_line")
+        .order_by("allocated_on", "id")
     )
-    # The policy's queryset becomes a subquery, so the map shows exactly what the policy allows.
-    return feature_collection(layer, where=f"t.id IN ({subquery})", params=params)
+    disbursements = list(
+        Disbursement.objects.filter(allocation__work=work).select_related("allocation").order_by("paid_on", "id")
+    )
+    allocated = sum(a.signed_amount for a in allocations)
+    disbursed = sum(d.signed_amount for d in disbursements)
+    documents = WorkDocument.objects.filter(work=work).order_by("-uploaded_at")
+    if not internal:
+        documents = documents.filter(is_public=True)
+    documents = list(documents)
+    return {
+        "internal": internal,
+        "events": list(StageEvent.objects.filter(work=work).order_by("occurred_on", "id")),
+        "investors": list(work.investors.select_related("organisation").order_by("valid_from")),
+        "villages": list(work.villages_served.select_related("commune").order_by("name")),
+        "allocations": allocations,
+        "disbursements": disbursements,
+        "money": {
+            "investment": work.total_investment,
+            "allocated": allocated,
+            "disbursed": disbursed,
+            "remaining": allocated - disbursed,
+            "disbursed_share": round(100 * disbursed / allocated) if allocated > 0 else None,
+        },
+        "schedules": list(Schedule.objects.filter(work=work).order_by("task_kind", "id")),
+        "inspections": list(Inspection.objects.filter(work=work).order_by("-inspected_on", "-id")),
+        "records": list(Record.objects.filter(work=work).order_by("-done_on", "-id")),
+        "photos": [d for d in documents if d.kind == DocumentKind.PHOTO],
+        "documents": [d for d in documents if d.kind != DocumentKind.PHOTO],
+    }

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("layers/<slug:name>.geojson", views.layer, name="layer"),
     path("works/<int:pk>/", views.detail, name="detail"),
+    path("works/map.html", views.print_map, name="print-map"),
 ]

@@ -2,10 +2,20 @@
 (function () {
   "use strict";
   var geometry = JSON.parse(JSON.parse(document.getElementById("work-geometry").textContent));
+  var colour = JSON.parse(document.getElementById("work-colour").textContent);
+  var areaText = JSON.parse(document.getElementById("work-area").textContent);
   var map = L.map("work-map");
+  if (areaText) {
+    // The commune around the work, so the map has a frame even with no background tiles.
+    L.geoJSON(JSON.parse(areaText), { style: { color: "#7a1f1f", weight: 1.5, fillColor: "#f6efe6", fillOpacity: 0.6 },
+                                      interactive: false }).addTo(map);
+  }
+  L.control.scale({ imperial: false }).addTo(map);
+  // Leaflet speaks [lat, lon]; the geometry is GeoJSON [lon, lat].
   var layer = L.geoJSON(geometry, {
-    pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 8, color: "#7a1f1f", fillOpacity: 0.8 }); },
-    style: { color: "#7a1f1f", weight: 4 }
+    pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 9, color: "#1b1b1b", weight: 2, fillColor: colour, fillOpacity: 0.95 }); },
+    // A GeoJSON layer styles its point markers too; leave those as pointToLayer drew them.
+    style: function (f) { return /Point$/.test(f.geometry.type) ? {} : { color: colour, weight: 5, fillOpacity: 0.4 }; }
   }).addTo(map);
   var bounds = layer.getBounds();
   if (bounds.isValid()) { map.fitBounds(bounds.pad(0.5), { maxZoom: 15 }); }

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
 
-from gis.models import AdminUnit
+from gis.models import AdminUnit, Village
 from infra.works.choices import Category, Stage
 from infra.works.services import work_create, work_stage_change
 from tests.e2e.conftest import screenshot
+from tests.infra.api.register import PHONG_THO, build_register
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+WORKS = "window.worksMapLayers.works.getLayers().length"
 
 
 @pytest.fixture
@@ -26,34 +29,133 @@ def hostile_work():
     return work
 
 
-def _open(page, live_server):
-    page.goto(live_server.url + "/")
+@pytest.fixture
+def register():
+    """The API tests' register (five published works, two proposed) and two villages."""
+    call_command("load_reference", verbosity=0)
+    built = build_register()
+    phong_tho = AdminUnit.objects.get(level="commune", code="03549", valid_to__isnull=True)
+    for code, lon, lat, people in (("V-1", 103.30, 22.55, 900), ("V-2", 103.40, 22.51, 200)):
+        Village.objects.create(code=code, name=f"Bản {code}", commune=phong_tho, location=Point(lon, lat, srid=4326),
+                               population=people, households=people // 5, poor_households=people // 20, is_demo=True)
+    return built
+
+
+def _open(page, url):
+    page.goto(url)
     page.wait_for_function("window.worksMapReady === true", timeout=30_000)
 
 
+def _click_at(page, lon: float, lat: float, zoom: int = 15):
+    # Leaflet takes [lat, lon].
+    page.evaluate(f"() => {{ window.worksMap.setView([{lat}, {lon}], {zoom}, {{animate: false}}); }}")
+    page.wait_for_function("window.worksMapReady === true")
+    x, y = page.evaluate(f"(() => {{ const p = window.worksMap.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
 def test_map_shows_current_communes_offline(page, live_server, hostile_work):
-    _open(page, live_server)
+    _open(page, live_server.url + "/")
     expected = AdminUnit.objects.current().filter(level="commune", boundary__isnull=False).count()
     shown = page.evaluate("window.worksMapLayers.communes.getLayers().length")
     assert shown == expected > 0
-    assert page.evaluate("window.worksMapLayers.centres.getLayers().length") == expected
-    assert page.evaluate("window.worksMapLayers.works.getLayers().length") == 1
+    centres = AdminUnit.objects.current().filter(level="commune", centre__isnull=False).count()
+    assert page.evaluate("window.worksMapLayers.centres.getLayers().length") == centres
+    assert page.evaluate(WORKS) == 1
     assert page.outside_requests == []
     assert page.locator("html").get_attribute("lang") == "vi"
-    assert page.locator(".legend").is_visible()
+    assert page.locator(".map-legend").is_visible()
+    assert page.locator("#map-filters").is_visible()
     screenshot(page, "home-map")
 
 
 def test_work_name_is_shown_as_text_and_runs_nothing(page, live_server, hostile_work):
-    _open(page, live_server)
-    # Click the work where Leaflet drew it (Leaflet takes [lat, lon]).
-    page.evaluate("() => { window.worksMap.setView([22.53, 103.36], 14, {animate: false}); }")
-    x, y = page.evaluate("(() => { const p = window.worksMap.latLngToContainerPoint([22.53, 103.36]); return [p.x, p.y]; })()")
-    box = page.locator("#map").bounding_box()
-    page.mouse.click(box["x"] + x, box["y"] + y)
+    _open(page, live_server.url + "/")
+    _click_at(page, 103.36, 22.53, zoom=14)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5_000)
     assert HOSTILE_NAME in popup.inner_text()
     assert popup.locator("img").count() == 0
     assert page.dialogs == []
+    # The tooltip and the status line take the name as text too.
+    assert page.locator(".leaflet-container img[src=x]").count() == 0
+    page.wait_for_timeout(400)
     screenshot(page, "work-popup")
+
+
+def test_layers_toggle_and_the_background_is_off_until_asked(page, live_server, register):
+    _open(page, live_server.url + "/")
+    for name in ("communes", "districts", "centres", "villages", "links", "roads"):
+        assert page.evaluate(f"window.worksMap.hasLayer(window.worksMapLayers.{name})"), name
+    assert page.evaluate("window.worksMapLayers.villages.getLayers().length") == 2
+    assert page.evaluate("window.worksMapLayers.links.getLayers().length") == 2
+    page.uncheck('input[data-layer="villages"]')
+    page.uncheck('input[data-layer="works"]')
+    assert not page.evaluate("window.worksMap.hasLayer(window.worksMapLayers.villages)")
+    assert not page.evaluate("window.worksMap.hasLayer(window.worksMapLayers.works)")
+    assert not page.evaluate("window.worksMap.hasLayer(window.worksMapLayers.workSymbols)")
+    screenshot(page, "map-layers-off")
+    page.check('input[data-layer="villages"]')
+    page.check('input[data-layer="works"]')
+    assert page.evaluate("window.worksMap.hasLayer(window.worksMapLayers.villages)")
+    assert page.evaluate("window.worksMap.hasLayer(window.worksMapLayers.works)")
+    # OpenStreetMap only when switched on; with no internet its tiles simply fail.
+    assert not page.evaluate("window.worksMap.hasLayer(window.worksMapLayers.osm)")
+    assert page.outside_requests == []
+    page.check('input[data-layer="osm"]')
+    assert page.evaluate("window.worksMap.hasLayer(window.worksMapLayers.osm)")
+    page.wait_for_timeout(300)
+    assert page.outside_requests and all(u.startswith("https://tile.openstreetmap.org/") for u in page.outside_requests)
+    page.uncheck('input[data-layer="osm"]')
+    assert not page.evaluate("window.worksMap.hasLayer(window.worksMapLayers.osm)")
+
+
+def test_a_filter_narrows_the_works_and_stays_in_the_address(page, live_server, register):
+    _open(page, live_server.url + "/")
+    assert page.evaluate(WORKS) == 5
+    page.check('input[name="category"][value="road"]')
+    page.wait_for_function(f"window.worksMapReady === true && {WORKS} === 1")
+    page.select_option("#f-commune", "03549")
+    page.wait_for_function("window.worksMapReady === true && location.search.includes('commune=03549')")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query == {"category": ["road"], "commune": ["03549"]}
+    assert page.evaluate(WORKS) == 1
+    assert page.locator("#print-link").is_visible()
+    assert "commune=03549" in page.locator("#print-link").get_attribute("href")
+    screenshot(page, "map-filtered")
+    # The view is in the hash; a reload keeps filters and view.
+    page.evaluate("() => { window.worksMap.setView([22.53, 103.36], 13, {animate: false}); }")
+    page.wait_for_function("location.hash.startsWith('#map=13/')")
+    page.reload()
+    page.wait_for_function("window.worksMapReady === true")
+    assert page.evaluate(WORKS) == 1
+    assert page.is_checked('input[name="category"][value="road"]')
+    assert page.input_value("#f-commune") == "03549"
+    assert page.evaluate("window.worksMap.getZoom()") == 13
+    # A former commune by code and last day; the text search too.
+    page.uncheck('input[name="category"][value="road"]')
+    page.select_option("#f-commune", "03562@2025-06-30")
+    page.wait_for_function(f"window.worksMapReady === true && {WORKS} === 1")
+    page.select_option("#f-commune", "")
+    page.fill("#f-q", "trạm y tế")
+    page.wait_for_function(f"window.worksMapReady === true && {WORKS} === 1 && location.search.includes('q=')")
+    assert page.outside_requests == []
+
+
+def test_clicking_a_work_opens_its_popup_with_money_and_a_link(page, live_server, register):
+    _open(page, live_server.url + "/")
+    _click_at(page, *PHONG_THO)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5_000)
+    text = popup.inner_text()
+    assert "Trạm y tế xã Phong Thổ" in text and "A-1" in text
+    assert "2.000 / 500" in text             # capital plan / disbursed, million VND, Vietnamese figures
+    assert "4.103,75" in text                # approved investment
+    assert "01/03/2025" in text              # last maintenance
+    page.wait_for_timeout(400)               # let the popup finish fading in
+    screenshot(page, "map-popup")
+    popup.locator("a").click()
+    page.wait_for_url(f"**/works/{register['A-1'].pk}/")
+    assert "Trạm y tế xã Phong Thổ" in page.locator("h1").inner_text()
+    assert page.outside_requests == []

@@ -106,7 +106,7 @@ def test_admin_work_list_filters(client, works):
 
 
 def test_layers_are_valid_json(client, reference):
-    for name in ("communes", "districts", "centres", "villages", "roads", "works"):
+    for name in ("communes", "districts", "centres", "villages", "links", "roads", "works"):
         response = client.get(f"/layers/{name}.geojson")
         assert response.status_code == 200, name
         assert response["Content-Type"] == "application/geo+json"
@@ -121,3 +121,85 @@ def test_work_history_in_admin_includes_stage_changes(client, works):
     assert 'id="related-history"' in page
     event = work.stage_events.get(to_stage=Stage.APPROVED)
     assert str(event) in page
+
+
+# ---- a work's page: money, maintenance, documents, as each person may see them ---------------
+
+@pytest.fixture
+def register(reference, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from infra.works.models import WorkDocument
+    from tests.infra.api.register import build_register
+
+    settings.MEDIA_ROOT = tmp_path
+    built = build_register()
+    work = built["A-1"]
+    WorkDocument.objects.create(work=work, kind="document", title="Quyết định phê duyệt công khai", is_public=True,
+                                file=SimpleUploadedFile("qd.pdf", b"%PDF-1.4 public"))
+    WorkDocument.objects.create(work=work, kind="document", title="Biên bản nội bộ", is_public=False,
+                                file=SimpleUploadedFile("bb.pdf", b"%PDF-1.4 internal"))
+    return built
+
+
+def _page(client, work) -> tuple[int, str]:
+    response = client.get(f"/works/{work.pk}/", HTTP_ACCEPT_LANGUAGE="vi")
+    return response.status_code, response.content.decode()
+
+
+def test_work_page_shows_money_maintenance_and_public_documents(client, register):
+    status, page = _page(client, register["A-1"])
+    assert status == 200
+    assert "2.000 triệu đồng" in page and "500 triệu đồng" in page and "1.500 triệu đồng" in page  # plan, paid, left
+    assert "117/QĐ-UBND" in page and "PC-9" in page
+    assert "01/09/2025" in page                     # next due: six months after 01/03/2025
+    assert "Sơn lại tường" in page and "11,5 triệu đồng" in page
+    assert "Quyết định phê duyệt công khai" in page
+    # Not for the public: internal notes, unpublished documents, who inspected and what they noted.
+    for secret in ("ghi chú nội bộ A", "Biên bản nội bộ", "Nguyễn Văn Kiểm", "nứt tường phía tây"):
+        assert secret not in page
+    assert 'id="work-map"' in page
+
+
+def test_board_reads_internal_notes_and_unpublished_documents(client, register):
+    client.force_login(user_with_role(Role.BOARD))
+    status, page = _page(client, register["A-1"])
+    assert status == 200
+    for internal in ("ghi chú nội bộ A", "Biên bản nội bộ", "Nguyễn Văn Kiểm", "nứt tường phía tây"):
+        assert internal in page
+
+
+def test_commune_officer_sees_own_proposed_work_but_not_another_communes(client, register):
+    phong_tho = AdminUnit.objects.get(level="commune", code="03549", valid_to__isnull=True)
+    client.force_login(user_with_role(Role.COMMUNE_OFFICER, communes=[phong_tho]))
+    status, page = _page(client, register["P-1"])
+    assert status == 200 and "ghi chú nội bộ P" in page
+    assert _page(client, register["P-2"])[0] == 404
+    # A published work of their own commune: with its internal notes.
+    assert "ghi chú nội bộ A" in _page(client, register["A-1"])[1]
+    # A published work of another commune: visible, but its internal notes are not the officer's to read.
+    status, page = _page(client, register["S-1"])
+    assert status == 200 and "ghi chú nội bộ S" not in page
+
+
+def test_public_gets_404_for_proposed_work(client, register):
+    assert _page(client, register["P-1"])[0] == 404
+    assert _page(client, register["P-2"])[0] == 404
+
+
+def test_hostile_text_on_the_work_page_is_escaped(client, register):
+    status, page = _page(client, register["Q-1"])
+    assert status == 200
+    assert "Nhà văn hóa&#x27;; DROP TABLE works_work; --" in page
+
+
+def test_work_page_with_a_one_off_repair(client, register):
+    from infra.maintenance.models import ResponsibleKind, Schedule, TaskKind
+
+    fields = {f.name for f in Schedule._meta.get_fields()}
+    if "closed_on" not in fields:
+        pytest.skip("one-off tasks are not in this version of the maintenance models")
+    Schedule.objects.create(work=register["A-1"], task_kind=TaskKind.REPAIR, description="Thay cửa sổ", interval_months=None,
+                            starts_on=date(2025, 6, 1), responsible=ResponsibleKind.CONTRACTOR, closed_on=date(2025, 6, 20))
+    status, page = _page(client, register["A-1"])
+    assert status == 200 and "Thay cửa sổ" in page and "20/06/2025" in page

@@ -1,0 +1,210 @@
+"""API views: check the parameters, call one selector, pass the database-built GeoJSON through.
+
+DRF does the routing, authentication, parameter validation, errors and the OpenAPI schema;
+the features themselves never pass through a serializer (docs/PERFORMANCE).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.settings import patched_settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from gis import selectors as geo
+from gis.layers import Page
+from infra.api import schema
+from infra.api.params import AdminUnitParams, VillageParams, WorkListParams
+from infra.works.selectors import work_feature, works_page
+
+GEOJSON = "application/geo+json"
+
+
+class GeoJSONRenderer(JSONRenderer):
+    media_type = GEOJSON
+    format = "geojson"
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """Always answer in GeoJSON/JSON: there is nothing else to offer, so no 406 for odd Accept headers."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class GeoJSONView(APIView):
+    permission_classes = [AllowAny]
+    renderer_classes = [GeoJSONRenderer]
+    content_negotiation_class = FirstRenderer
+
+
+def _page_response(request: Any, page: Page, *, limit: int, offset: int) -> HttpResponse:
+    """Pass the page through, adding links to it and the pages either side; refuse a page past the end."""
+    if offset > 0 and page.matched is not None and offset >= page.matched:
+        raise ValidationError({"offset": [_("offset %(offset)s is past the end: %(count)s features match.")
+                                          % {"offset": offset, "count": page.matched}]})
+    url = request.build_absolute_uri()
+    links = [{"href": url, "rel": "self", "type": GEOJSON}]
+    more = page.matched is None or offset + page.returned < page.matched
+    if more and page.returned == limit:
+        links.append({"href": replace_query_param(url, "offset", offset + limit), "rel": "next", "type": GEOJSON})
+    if offset > 0:
+        links.append({"href": replace_query_param(url, "offset", max(0, offset - limit)), "rel": "prev", "type": GEOJSON})
+    # The collection text ends with its closing brace; the links go in just before it.
+    response = HttpResponse(content_type=GEOJSON)
+    response.write(page.text[:-1])
+    response.write(',"links":' + json.dumps(links) + "}")
+    return response
+
+
+def _geojson(text: str) -> HttpResponse:
+    return HttpResponse(text, content_type=GEOJSON)
+
+
+_ERRORS = {400: OpenApiResponse(response=schema.ERROR, description=gettext_lazy("Bad parameters; nothing was read."))}
+
+
+class WorkListView(GeoJSONView):
+    @extend_schema(
+        operation_id="works_list",
+        summary=gettext_lazy("Works as a GeoJSON FeatureCollection"),
+        description=gettext_lazy(
+            "The works you may see (the public sees works from investment approval on), filtered and paged in id "
+            "order. Filters combine with AND; a filter given several values (comma-separated) matches any of them."
+        ),
+        parameters=[WorkListParams],
+        responses={(200, GEOJSON): OpenApiResponse(response=schema.collection(schema.WORK_PROPERTIES)), **_ERRORS},
+        tags=["works"],
+    )
+    def get(self, request):
+        params = WorkListParams.parse(request.query_params)
+        data = params.validated_data
+        page = works_page(user=request.user, filters=params.filters(), limit=data["limit"], offset=data["offset"],
+                          zoom=data.get("zoom"))
+        return _page_response(request, page, limit=data["limit"], offset=data["offset"])
+
+
+class WorkDetailView(GeoJSONView):
+    @extend_schema(
+        operation_id="works_retrieve",
+        summary=gettext_lazy("One work as a GeoJSON Feature"),
+        description=gettext_lazy("404 when there is no such work or you may not see it."),
+        responses={(200, GEOJSON): OpenApiResponse(response=schema.feature(schema.WORK_DETAIL_PROPERTIES)),
+                   404: OpenApiResponse(response=schema.NOT_FOUND)},
+        tags=["works"],
+    )
+    def get(self, request, pk: int):
+        text = work_feature(user=request.user, pk=pk)
+        if text is None:
+            raise NotFound(_("No such work, or you may not see it."))
+        return _geojson(text)
+
+
+class AdminUnitListView(GeoJSONView):
+    @extend_schema(
+        operation_id="admin_units_list",
+        summary=gettext_lazy("Administrative units in force on a date"),
+        description=gettext_lazy(
+            "Provinces, districts and communes with their validity periods. Codes are reused after the 1 July 2025 "
+            "reform, so a unit is named by its code and a date."
+        ),
+        parameters=[AdminUnitParams],
+        responses={(200, GEOJSON): OpenApiResponse(response=schema.collection(schema.ADMIN_UNIT_PROPERTIES)), **_ERRORS},
+        tags=["geography"],
+    )
+    def get(self, request):
+        data = AdminUnitParams.parse(request.query_params).validated_data
+        page = geo.admin_units_page(
+            limit=data["limit"], offset=data["offset"], level=data.get("level"), on=data.get("on"), code=data.get("code"),
+            geometry=data["geometry"], bbox=data.get("bbox"), zoom=data.get("zoom"),
+        )
+        return _page_response(request, page, limit=data["limit"], offset=data["offset"])
+
+
+def _commune_ids(data: dict) -> list[int] | None:
+    unit = data.get("commune")
+    return geo.unit_area_ids(unit) if unit is not None else None
+
+
+class VillageListView(GeoJSONView):
+    @extend_schema(
+        operation_id="villages_list",
+        summary=gettext_lazy("Villages with their population and poor households"),
+        parameters=[VillageParams],
+        responses={(200, GEOJSON): OpenApiResponse(response=schema.collection(schema.VILLAGE_PROPERTIES)), **_ERRORS},
+        tags=["geography"],
+    )
+    def get(self, request):
+        data = VillageParams.parse(request.query_params).validated_data
+        page = geo.villages_page(limit=data["limit"], offset=data["offset"], commune_ids=_commune_ids(data),
+                                 bbox=data.get("bbox"))
+        return _page_response(request, page, limit=data["limit"], offset=data["offset"])
+
+
+class VillageLinkListView(GeoJSONView):
+    @extend_schema(
+        operation_id="village_links_list",
+        summary=gettext_lazy("A line from every village to its commune centre"),
+        description=gettext_lazy(
+            "The plan asks that villages be connected to their commune centre. Each link is a straight line standing "
+            "for that question, with its status; until the connectivity analysis runs every status is unknown."
+        ),
+        parameters=[VillageParams],
+        responses={(200, GEOJSON): OpenApiResponse(response=schema.collection(schema.LINK_PROPERTIES)), **_ERRORS},
+        tags=["geography"],
+    )
+    def get(self, request):
+        data = VillageParams.parse(request.query_params).validated_data
+        page = geo.village_links_page(limit=data["limit"], offset=data["offset"], commune_ids=_commune_ids(data),
+                                      bbox=data.get("bbox"))
+        return _page_response(request, page, limit=data["limit"], offset=data["offset"])
+
+
+API_DESCRIPTION = gettext_lazy(
+    "Works of the poverty-reduction programme's Project 1 in Phong Thổ (Lai Châu) and the geography they lie in, "
+    "as GeoJSON (RFC 7946, WGS84 longitude/latitude). Lists are paged with limit and offset in id order; "
+    "numberMatched counts matches exactly up to 10000. Bad parameters are answered with 400 and a message per "
+    "parameter. What you see depends on who you are: the public sees works from investment approval on."
+)
+
+
+class SchemaView(SpectacularAPIView):
+    """OpenAPI 3 (YAML by default; JSON with ?format=json or Accept: application/vnd.oai.openapi+json)."""
+
+    custom_settings = {"DESCRIPTION": API_DESCRIPTION}
+
+    @extend_schema(**SCHEMA_KWARGS)
+    def get(self, request, *args, **kwargs):
+        # The generator accepts ?lang= for any text; only the site's languages are honoured.
+        if request.GET.get("lang") not in (None, "vi", "en"):
+            raise ValidationError({"lang": [_("Use lang=vi or lang=en.")]})
+        return super().get(request, *args, **kwargs)
+
+
+def docs(request: HttpRequest) -> HttpResponse:
+    """A readable page of the OpenAPI schema, rendered here (no CDN, no JavaScript)."""
+    with patched_settings(SchemaView.custom_settings):
+        api = SchemaGenerator().get_schema(request=None, public=True)
+    operations = []
+    for path, methods in api["paths"].items():
+        for method, operation in methods.items():
+            responses = [{"code": code, "description": r.get("description", ""), "media": ", ".join(r.get("content", {}))}
+                         for code, r in operation.get("responses", {}).items()]
+            operations.append({"path": path, "method": method.upper(), "operation": operation, "responses": responses,
+                               "example": path.replace("{id}", "1")})
+    return render(request, "api/docs.html", {"api": api, "operations": operations})

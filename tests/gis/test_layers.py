@@ -1,0 +1,104 @@
+"""GeoJSON built in the database: one statement per page, the same answers on PostGIS and SpatiaLite."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from gis import layers
+from gis.layers import BBox, Layer, feature, feature_collection, feature_page, json_bool, precision_for_zoom, tolerance_for_zoom
+from gis.models import AdminUnit
+
+pytestmark = pytest.mark.django_db
+
+UNITS = Layer(table="geo_adminunit", geometry="t.boundary", spatial_index="boundary",
+              properties={"code": "t.code", "name": "t.name", "ok": json_bool("t.border"), "none": "NULL"})
+COMMUNES = "t.level = %s AND t.valid_to IS NULL"
+
+
+@pytest.mark.parametrize("values", [
+    (103.0, 22.0, 103.0, 23.0), (104.0, 22.0, 103.0, 23.0), (-181.0, 0.0, 0.0, 1.0), (0.0, -91.0, 1.0, 0.0),
+    (0.0, 0.0, float("nan"), 1.0), (0.0, 0.0, float("inf"), 1.0),
+])
+def test_bbox_refuses_what_is_not_a_box(values):
+    with pytest.raises(ValueError):
+        BBox(*values)
+
+
+def test_zoom_gives_half_a_pixel_and_enough_decimals():
+    assert tolerance_for_zoom(0) == pytest.approx(360 / 256 / 2)
+    assert tolerance_for_zoom(10) == pytest.approx(tolerance_for_zoom(9) / 2)
+    assert [precision_for_zoom(z) for z in (0, 10, 14, 22)] == [3, 4, 5, 6]
+
+
+def test_collection_is_one_statement_ordered_by_id(reference):
+    with CaptureQueriesContext(connection) as queries:
+        data = json.loads(feature_collection(UNITS, where=COMMUNES, params=["commune"]))
+    assert len(queries) == 1
+    ids = [f["id"] for f in data["features"]]
+    assert ids == sorted(ids) and len(ids) == AdminUnit.objects.current().filter(level="commune").count()
+    props = data["features"][0]["properties"]
+    assert props["ok"] in (True, False) and props["none"] is None
+
+
+def test_limit_offset_and_an_empty_answer(reference):
+    every = [f["id"] for f in json.loads(feature_collection(UNITS, where=COMMUNES, params=["commune"]))["features"]]
+    page = json.loads(feature_collection(UNITS, where=COMMUNES, params=["commune"], limit=3, offset=2))
+    assert [f["id"] for f in page["features"]] == every[2:5]
+    assert json.loads(feature_collection(UNITS, where="1 = 0")) == {"type": "FeatureCollection", "features": []}
+
+
+def test_page_counts_what_matches(reference):
+    page = feature_page(UNITS, where=COMMUNES, params=["commune"], limit=5, offset=5)
+    data = json.loads(page.text)
+    total = AdminUnit.objects.current().filter(level="commune").count()
+    assert page.matched == data["numberMatched"] == total
+    assert page.returned == data["numberReturned"] == len(data["features"]) == 5
+
+
+def test_page_over_the_count_cap_pages_without_counting(reference):
+    exact = feature_page(UNITS, where=COMMUNES, params=["commune"], limit=4, offset=8)
+    capped = feature_page(UNITS, where=COMMUNES, params=["commune"], limit=4, offset=8, count_cap=3)
+    data = json.loads(capped.text)
+    assert capped.matched is None and "numberMatched" not in data
+    assert capped.returned == data["numberReturned"] == 4
+    assert [f["id"] for f in data["features"]] == [f["id"] for f in json.loads(exact.text)["features"]]
+
+
+def test_a_caller_may_give_the_match_query(reference):
+    ids = list(AdminUnit.objects.filter(code__in=["03549", "03562"], valid_to__isnull=True).values_list("id", flat=True))
+    match = AdminUnit.objects.filter(pk__in=ids).order_by().values("id").query.sql_with_params()
+    data = json.loads(feature_collection(UNITS, match=match))
+    assert sorted(f["id"] for f in data["features"]) == sorted(ids)
+
+
+def test_simplification_keeps_the_geometry_type(reference):
+    full = json.loads(feature_collection(UNITS, where="t.code = %s AND t.valid_to IS NULL", params=["03549"]))
+    coarse = json.loads(feature_collection(UNITS, where="t.code = %s AND t.valid_to IS NULL", params=["03549"],
+                                           tolerance=tolerance_for_zoom(8), precision=3))
+    assert coarse["features"][0]["geometry"]["type"] == full["features"][0]["geometry"]["type"] == "MultiPolygon"
+    assert len(json.dumps(coarse)) < len(json.dumps(full))
+
+
+def test_one_feature_or_none(reference):
+    unit = AdminUnit.objects.get(level="commune", code="03549", valid_to__isnull=True)
+    found = json.loads(feature(UNITS, where="t.id = %s", params=[unit.pk]))
+    assert found["type"] == "Feature" and found["id"] == unit.pk and found["properties"]["code"] == "03549"
+    assert feature(UNITS, where="t.id = %s", params=[-1]) is None
+
+
+def test_spatialite_reads_a_spatial_index_only_when_it_is_maintained(reference, monkeypatch):
+    box = BBox(103.3, 22.4, 103.4, 22.6)
+    if connection.vendor == "postgresql":
+        sql, params = layers.bbox_condition(box, geometry="t.boundary", table="geo_adminunit", column="boundary")
+        assert "ST_Intersects" in sql and params == box.values
+        return
+    key = (connection.settings_dict["NAME"], "geo_adminunit", "boundary")
+    monkeypatch.setitem(layers._SPATIALITE_INDEXES, key, False)
+    sql, _params = layers.bbox_condition(box, geometry="t.boundary", table="geo_adminunit", column="boundary")
+    assert "idx_" not in sql and "Intersects" in sql
+    monkeypatch.setitem(layers._SPATIALITE_INDEXES, key, True)
+    sql, params = layers.bbox_condition(box, geometry="t.boundary", table="geo_adminunit", column="boundary")
+    assert '"idx_geo_adminunit_boundary"' in sql and len(params) == 8
