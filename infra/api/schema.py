@@ -180,3 +180,19 @@ ERROR = {
 }
 
 NOT_FOUND = {"type": "object", "properties": {"detail": _STR}}
+
+WRITTEN = {"type": "object", "properties": {"id": _INT, "version": _INT, "stage": _STR, "amount": _VND}}
+
+# The writable fields of a work (infra.api.writes lists which each operation accepts).
+WORK_WRITE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "code": _STR, "name": _STR, "category": _STR, "approved_year": _INT, "description": _STR, "internal_notes": _STR,
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "planned_start": _DATE, "planned_end": _DATE,
+        "actual_start": _DATE, "actual_end": _DATE, "total_investment": _VND, "beneficiary_households": _INT,
+        "beneficiary_poor_households": _INT, "beneficiary_women": _INT, "special_mechanism": _BOOL, "school_level": _STR,
+        "water_source": _STR, "road_class": _STR, "road_surface": _STR, "all_season": _nullable(_BOOL), "geometry": GEOMETRY,
+        "version": _INT,
+    },
+}

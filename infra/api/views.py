@@ -18,15 +18,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from gis import selectors as geo
 from gis.layers import Page
-from infra.api import schema
+from infra.api import schema, writes
 from infra.api.params import AdminUnitParams, VillageParams, WorkListParams
+from infra.works.models import Work
 from infra.works.selectors import work_feature, works_page
 
 GEOJSON = "application/geo+json"
@@ -51,6 +52,29 @@ class GeoJSONView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [GeoJSONRenderer]
     content_negotiation_class = FirstRenderer
+
+    def get_permissions(self):
+        # Reading follows the policy for whoever asks; writing needs a signed-in person (session or token).
+        if self.request.method not in SAFE_METHODS:
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_renderers(self):
+        if self.request is not None and self.request.method not in SAFE_METHODS:
+            return [JSONRenderer()]
+        return super().get_renderers()
+
+
+_WRITE_ERRORS = {
+    400: OpenApiResponse(response=schema.ERROR, description=gettext_lazy("Refused: the message says why; nothing was written.")),
+    403: OpenApiResponse(response=schema.NOT_FOUND, description=gettext_lazy("Not allowed for you.")),
+    409: OpenApiResponse(response=schema.NOT_FOUND, description=gettext_lazy("The database refused it; nothing was written.")),
+}
+_LOCK_ERRORS = {
+    412: OpenApiResponse(response=schema.NOT_FOUND, description=gettext_lazy("Someone saved the work after you read it.")),
+    428: OpenApiResponse(response=schema.NOT_FOUND, description=gettext_lazy("No version sent (If-Match).")),
+}
+_WRITTEN = OpenApiResponse(response=schema.WRITTEN, description=gettext_lazy("Written; the new version is the ETag."))
 
 
 def _page_response(request: Any, page: Page, *, limit: int, offset: int) -> HttpResponse:
@@ -98,6 +122,16 @@ class WorkListView(GeoJSONView):
                           zoom=data.get("zoom"))
         return _page_response(request, page, limit=data["limit"], offset=data["offset"])
 
+    @extend_schema(
+        operation_id="works_create",
+        summary=gettext_lazy("Register a work"),
+        description=gettext_lazy("A GeoJSON Feature (or a flat object with a geometry). The board registers works; a "
+                                 "commune officer proposes works in their own communes."),
+        request={"application/json": schema.WORK_WRITE}, responses={201: _WRITTEN, **_WRITE_ERRORS}, tags=["works"],
+    )
+    def post(self, request):
+        return writes.work_post(request)
+
 
 class WorkDetailView(GeoJSONView):
     @extend_schema(
@@ -112,7 +146,44 @@ class WorkDetailView(GeoJSONView):
         text = work_feature(user=request.user, pk=pk)
         if text is None:
             raise NotFound(_("No such work, or you may not see it."))
-        return _geojson(text)
+        response = _geojson(text)
+        # The version is the ETag: send it back in If-Match to change the work.
+        response["ETag"] = writes.etag(Work.objects.values_list("version", flat=True).get(pk=pk))
+        return response
+
+    @extend_schema(
+        operation_id="works_partial_update",
+        summary=gettext_lazy("Change a work (optimistic locking)"),
+        description=gettext_lazy("Send the ETag you read in If-Match. A stale version is refused with 412 and what "
+                                 "changed; only the listed fields may be written."),
+        request={"application/json": schema.WORK_WRITE}, responses={200: _WRITTEN, **_WRITE_ERRORS, **_LOCK_ERRORS}, tags=["works"],
+    )
+    def patch(self, request, pk: int):
+        return writes.work_patch(request, pk)
+
+
+class WorkStageView(GeoJSONView):
+    @extend_schema(
+        operation_id="works_stage_create",
+        summary=gettext_lazy("Move a work to another stage"),
+        request=writes.StageMove, responses={200: _WRITTEN, **_WRITE_ERRORS, **_LOCK_ERRORS}, tags=["works"],
+    )
+    def post(self, request, pk: int):
+        return writes.work_stage_post(request, pk)
+
+
+class AllocationView(GeoJSONView):
+    @extend_schema(operation_id="allocations_create", summary=gettext_lazy("Record an allocation"),
+                   request=writes.AllocationIn, responses={201: _WRITTEN, **_WRITE_ERRORS}, tags=["money"])
+    def post(self, request):
+        return writes.allocation_post(request)
+
+
+class DisbursementView(GeoJSONView):
+    @extend_schema(operation_id="disbursements_create", summary=gettext_lazy("Record a payment"),
+                   request=writes.DisbursementIn, responses={201: _WRITTEN, **_WRITE_ERRORS}, tags=["money"])
+    def post(self, request):
+        return writes.disbursement_post(request)
 
 
 class AdminUnitListView(GeoJSONView):
