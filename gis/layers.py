@@ -11,6 +11,7 @@ exactly) or let `where` and `bbox` describe it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -196,7 +197,8 @@ def _limit_sql(limit: int | None, offset: int) -> str:
 
 
 def _collection_sql(
-    layer: Layer, *, match: str, page: str, counted: bool, tolerance: float | None, precision: int, returned: bool = False
+    layer: Layer, *, match: str, page: str, counted: bool, tolerance: float | None, precision: int, returned: bool = False,
+    counter: str = "", cap: int = 0,
 ) -> str:
     """Return the statement; `match` selects ids, `page` orders and slices them.
 
@@ -207,10 +209,11 @@ def _collection_sql(
     postgis = on_postgis()
     geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
     if counted:
-        materialized = "MATERIALIZED " if postgis or connection.Database.sqlite_version_info >= (3, 35) else ""
-        ctes = f"WITH layer_match AS {materialized}({match}), layer_page AS (SELECT id FROM layer_match{page})"
-        members = "'numberMatched', (SELECT count(*) FROM layer_match), 'numberReturned', count(lf.id), "
-        extra = ", (SELECT count(*) FROM layer_match), count(lf.id)"
+        ctes = f"WITH layer_count AS ({counter}), layer_page AS (SELECT id FROM ({match}) layer_sub{page})"
+        # null past the cap; feature_page then drops the member (an inexact count is never stated).
+        members = (f"'numberMatched', (SELECT CASE WHEN n <= {int(cap)} THEN n END FROM layer_count), "
+                   "'numberReturned', count(lf.id), ")
+        extra = ", (SELECT n FROM layer_count), count(lf.id)"
     else:
         ctes = f"WITH layer_page AS (SELECT id FROM ({match}) layer_sub{page})"
         members, extra = ("'numberReturned', count(lf.id), " if returned else ""), ""
@@ -280,23 +283,25 @@ def feature_page(
     `numberReturned` only.
     """
     match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
-    cap = max(int(count_cap), int(offset) + int(limit))
-    capped = f"SELECT id FROM ({match_sql}) layer_sub LIMIT {cap + 1}"
+    cap = int(count_cap)
+    # One statement: the page comes from the whole match in id order; the count reads at most cap + 1 ids.
+    counter = f"SELECT count(*) AS n FROM (SELECT id FROM ({match_sql}) layer_c LIMIT {cap + 1}) layer_n"
     page = f" ORDER BY id{_limit_sql(limit, offset)}"
-    # Past the cap the page is empty, so no feature is built only to be thrown away.
-    within_cap = f" WHERE (SELECT count(*) FROM layer_match) <= {cap}{page}"
-    sql = _collection_sql(layer, match=capped, page=within_cap, counted=True, tolerance=tolerance, precision=precision)
+    sql = _collection_sql(layer, match=match_sql, page=page, counted=True, tolerance=tolerance, precision=precision,
+                          counter=counter, cap=cap)
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(match_params))
+        # The match appears twice (count and page), so its parameters are passed twice.
+        cursor.execute(sql, list(match_params) * 2)
         text, matched, returned = cursor.fetchone()
-        if matched <= cap:
-            return Page(text=text, matched=matched, returned=returned)
-        sql = _collection_sql(layer, match=match_sql, page=page, counted=False, tolerance=tolerance, precision=precision,
-                              returned=True)
-        cursor.execute(sql, list(match_params))
-        (text,) = cursor.fetchone()
-    # More than offset + limit rows match, so the page is full.
-    return Page(text=text, matched=None, returned=int(limit))
+    if matched > cap:
+        # Past the cap the count is not exact: leave numberMatched out rather than state a wrong number.
+        head, tail = text[:200], text[200:]
+        text = _NULL_MATCHED.sub("", head, count=1) + tail
+        return Page(text=text, matched=None, returned=returned)
+    return Page(text=text, matched=matched, returned=returned)
+
+
+_NULL_MATCHED = re.compile(r'"numberMatched"\s*:\s*null\s*,\s*')
 
 
 def feature(layer: Layer, *, where: str, params: Sequence = (), precision: int = 6) -> str | None:

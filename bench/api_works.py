@@ -1,0 +1,159 @@
+"""Benchmark: /api/works/ against the bare SQL statement that builds the same FeatureCollection.
+
+Run: .venv/bin/python bench/api_works.py [--works 20000] [--rounds 30]
+Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as scripts/postgis.sh sets up). It (re)creates the
+database infra_bench, migrates it, loads the reference geography and inserts synthetic works (points
+inside the former Phong Thổ district, all published so the anonymous request sees them), then, in one
+process and interleaved after a warm-up:
+  - "api": Django's test client GET /api/works/?limit=N (middleware, URL routing, DRF parameter
+    checks, the access policy, the count and the page statement, the response), in process, no HTTP;
+  - "floor": the page statement itself — captured from the API request — run bare with psycopg2 on a
+    persistent connection with the same session settings (jit off, no parallel workers).
+The ratio api/floor is the cost of everything around the database. Results go to docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = "infra_bench"
+URL = f"postgis://postgres@127.0.0.1:5432/{DB}"
+
+
+def _psql(sql: str, db: str = "postgres") -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc", sql], check=True)
+
+
+def prepare(works: int) -> None:
+    _psql(f"DROP DATABASE IF EXISTS {DB}")
+    _psql(f"CREATE DATABASE {DB}")
+    _psql("CREATE EXTENSION postgis", DB)
+    env = {**os.environ, "DATABASE_URL": URL}
+    for command in (["migrate", "-v0"], ["load_reference", "-v0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    # Synthetic published works, spread over the district (ST_GeneratePoints keeps them inside it).
+    _psql(f"""
+        INSERT INTO works_work (code, name, category, description, internal_notes, school_level, water_source, road_class,
+            road_surface, geometry, beneficiary_households, beneficiary_poor_households, beneficiary_women,
+            special_mechanism, approved_year, total_investment, stage, progress, version, is_demo, created_at, updated_at)
+        SELECT 'BENCH-' || lpad(d.path[1]::text, 7, '0'), 'Công trình thử ' || d.path[1], 'health', '', '', '', '', '', '',
+            d.geom, 10, 3, 5, false, 2023, 1000000000, 'approved', 0, 1, true, now(), now()
+        FROM (SELECT (ST_Dump(ST_GeneratePoints(boundary, {works}, 2022))).* FROM geo_adminunit WHERE level = 'district') d;
+        UPDATE works_work w SET current_commune_id = c.id FROM geo_adminunit c
+         WHERE c.level = 'commune' AND c.valid_to IS NULL AND ST_Contains(c.boundary, w.geometry);
+        ANALYZE;
+    """, DB)
+
+
+def measure(rounds: int, sizes: list[int]) -> list[dict]:
+    os.environ["DATABASE_URL"] = URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infra.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import psycopg2
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    floor = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=DB, options="-c jit=off -c max_parallel_workers_per_gather=0")
+    floor.autocommit = True
+    results = []
+    for size in sizes:
+        url = f"/api/works/?limit={size}"
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        statement = next(q["sql"] for q in captured.captured_queries if "FeatureCollection" in q["sql"])
+
+        def api() -> int:
+            response = client.get(url)
+            assert response.status_code == 200
+            return len(response.content)
+
+        def bare() -> int:
+            with floor.cursor() as cursor:
+                cursor.execute(statement)
+                return len(cursor.fetchone()[0].encode())
+
+        for _ in range(5):  # warm-up: caches, plans, connections
+            api(), bare()
+        timings: dict[str, list[float]] = {"api": [], "floor": []}
+        sizes_bytes: dict[str, int] = {}
+        for _ in range(rounds):  # interleaved, so drift hits both arms alike
+            for name, arm in (("api", api), ("floor", bare)):
+                start = time.perf_counter()
+                sizes_bytes[name] = arm()
+                timings[name].append((time.perf_counter() - start) * 1000)
+        row = {"limit": size}
+        for name, values in timings.items():
+            values.sort()
+            row[f"{name}_p50"] = statistics.median(values)
+            row[f"{name}_p95"] = values[int(0.95 * (len(values) - 1))]
+            row[f"{name}_bytes"] = sizes_bytes[name]
+        row["ratio"] = row["api_p50"] / row["floor_p50"]
+        results.append(row)
+    floor.close()
+    return results
+
+
+def report(results: list[dict], works: int, rounds: int) -> str:
+    lines = [
+        "## Works API (`/api/works/`) against the bare statement",
+        "",
+        f"`bench/api_works.py`, one run, {works:,} published works in PostGIS, {rounds} interleaved rounds per cell after "
+        "5 warm-ups, one client, in process (Django's test client, no HTTP). The floor is the very statement the API "
+        "runs to build the FeatureCollection, replayed with psycopg2 on a persistent connection with the same session "
+        "settings. Machine: "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}.",
+        "",
+        "| limit | API p50 / p95 (ms) | floor p50 / p95 (ms) | API bytes | floor bytes | API ÷ floor (p50) | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    targets = {1000: 1.3, 10000: 1.5}
+    for row in results:
+        target = targets.get(row["limit"])
+        verdict = "" if target is None else (f"≤ {target}× {'met' if row['ratio'] <= target else 'NOT met'}")
+        lines.append(
+            f"| {row['limit']:,} | {row['api_p50']:.1f} / {row['api_p95']:.1f} | {row['floor_p50']:.1f} / {row['floor_p95']:.1f} "
+            f"| {row['api_bytes']:,} | {row['floor_bytes']:,} | {row['ratio']:.2f}× | {verdict} |"
+        )
+    lines += ["", "The API adds the paging links; its extra time is the access policy, parameter checks "
+              "and Django's request handling (the count is part of the statement itself).", ""]
+    return "\n".join(lines)
+
+
+def write_section(text: str, heading: str) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\nEach section is written by its script under `bench/`.\n\n"
+    start = current.find(heading)
+    if start >= 0:
+        end = current.find("\n## ", start + len(heading))
+        current = current[:start] + text.strip() + "\n" + (current[end:] if end >= 0 else "")
+    else:
+        current = current.rstrip() + "\n\n" + text.strip() + "\n"
+    path.write_text(current, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--works", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    prepare(args.works)
+    results = measure(args.rounds, [10, 1000, 10000])
+    text = report(results, args.works, args.rounds)
+    print(text)
+    write_section(text, "## Works API")
+
+
+if __name__ == "__main__":
+    main()
