@@ -204,12 +204,15 @@ def villages_page(*, limit: int, offset: int = 0, commune_ids: Collection[int] |
     return feature_page(_village_layer(), limit=limit, offset=offset, where=where, params=params, bbox=bbox)
 
 
-def _link_layer() -> Layer:
+def _link_layer(status: tuple[str, str] | None = None) -> Layer:
     """A straight line from each village to the centre of its commune.
 
     The line stands for the question "is this village connected to its commune centre?", not
     for a road. `status` is one of LINK_STATUSES; `distance_m` is the straight-line distance.
+    The caller that knows the analysis results passes `status` as (join SQL, status expression);
+    without it every link is "unknown" (gis cannot read those results itself).
     """
+    status_join, status_sql = status or ("", "'unknown'")
     if on_postgis():
         line = "ST_MakeLine(t.location, c.centre)"
         distance = "round(ST_Distance(t.location::geography, c.centre::geography))::integer"
@@ -221,22 +224,23 @@ def _link_layer() -> Layer:
         geometry=line,
         properties={"village_code": "t.code", "village": "t.name", "commune_code": "c.code", "commune": "c.name",
                     "population": "t.population", "poor_households": "t.poor_households", "distance_m": distance,
-                    "status": "'unknown'", "is_demo": json_bool("t.is_demo")},
-        joins=f"JOIN {UNITS} c ON c.id = t.commune_id AND c.centre IS NOT NULL",
+                    "status": status_sql, "is_demo": json_bool("t.is_demo")},
+        joins=f"JOIN {UNITS} c ON c.id = t.commune_id AND c.centre IS NOT NULL {status_join}",
     )
 
 
-def village_links_geojson() -> str:
+def village_links_geojson(*, status: tuple[str, str] | None = None) -> str:
     """Return every village's link to its commune centre."""
-    return feature_collection(_link_layer())
+    return feature_collection(_link_layer(status))
 
 
 def village_links_page(
-    *, limit: int, offset: int = 0, commune_ids: Collection[int] | None = None, bbox: BBox | None = None
+    *, limit: int, offset: int = 0, commune_ids: Collection[int] | None = None, bbox: BBox | None = None,
+    status: tuple[str, str] | None = None,
 ) -> Page:
     """Return one page of village ↔ commune-centre links."""
     where, params = _commune_where(commune_ids)
-    return feature_page(_link_layer(), limit=limit, offset=offset, where=where, params=params, bbox=bbox)
+    return feature_page(_link_layer(status), limit=limit, offset=offset, where=where, params=params, bbox=bbox)
 
 
 def roads_geojson() -> str:

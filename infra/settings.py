@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "infra.finance",
     "infra.maintenance",
     "infra.audit",
+    "infra.network",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,8 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/connectivity/", include("infra.network.urls_api")),
+    path("connectivity/", include("infra.network.urls")),
     path("api/", include("infra.api.urls")),
     path("", include("infra.works.urls_board")),
     path("", include("infra.works.urls")),

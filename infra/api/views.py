@@ -27,6 +27,7 @@ from gis import selectors as geo
 from gis.layers import Page
 from infra.api import schema, writes
 from infra.api.params import AdminUnitParams, VillageParams, WorkListParams
+from infra.network.selectors import village_link_join
 from infra.works.models import Work
 from infra.works.selectors import work_feature, works_page
 
@@ -233,7 +234,7 @@ class VillageLinkListView(GeoJSONView):
         summary=gettext_lazy("A line from every village to its commune centre"),
         description=gettext_lazy(
             "The plan asks that villages be connected to their commune centre. Each link is a straight line standing "
-            "for that question, with its status; until the connectivity analysis runs every status is unknown."
+            "for that question, with its status from the latest connectivity run (unknown before the first run)."
         ),
         parameters=[VillageParams],
         responses={(200, GEOJSON): OpenApiResponse(response=schema.collection(schema.LINK_PROPERTIES)), **_ERRORS},
@@ -242,7 +243,7 @@ class VillageLinkListView(GeoJSONView):
     def get(self, request):
         data = VillageParams.parse(request.query_params).validated_data
         page = geo.village_links_page(limit=data["limit"], offset=data["offset"], commune_ids=_commune_ids(data),
-                                      bbox=data.get("bbox"))
+                                      bbox=data.get("bbox"), status=village_link_join(village_alias="t"))
         return _page_response(request, page, limit=data["limit"], offset=data["offset"])
 
 

@@ -24,6 +24,7 @@ from infra.accounts.policy import works_visible
 from infra.api.params import WorkMapParams
 from infra.finance.models import Source
 from infra.money import format_million_vnd
+from infra.network.selectors import village_link_join
 from infra.works.choices import Category, Stage
 from infra.works.models import Work
 from infra.works.selectors import WorkFilters, work_detail_context, work_get_visible, works_geojson, works_page
@@ -58,7 +59,7 @@ _LAYERS = {
     "districts": lambda request: geo.districts_geojson(),
     "centres": lambda request: geo.centres_geojson(),
     "villages": lambda request: geo.villages_geojson(),
-    "links": lambda request: geo.village_links_geojson(),
+    "links": lambda request: geo.village_links_geojson(status=village_link_join(village_alias="t")),
     "roads": lambda request: geo.roads_geojson(),
     "works": lambda request: works_geojson(user=request.user),
 }
@@ -214,7 +215,8 @@ def commune_map_document(*, user: Any, filters: WorkFilters) -> str:
     unit = filters.commune
     area_ids = geo.unit_area_ids(unit)
     works = json.loads(works_page(user=user, filters=filters, limit=MAP_LIMIT).text)
-    links = json.loads(geo.village_links_page(limit=MAP_LIMIT, commune_ids=area_ids).text)
+    links = json.loads(geo.village_links_page(limit=MAP_LIMIT, commune_ids=area_ids,
+                                              status=village_link_join(village_alias="t")).text)
     area = json.loads(geo.units_geojson(ids=area_ids))
     villages = json.loads(geo.villages_page(limit=MAP_LIMIT, commune_ids=area_ids).text)
     centres = json.loads(geo.units_geojson(ids=area_ids, geometry="centre"))
