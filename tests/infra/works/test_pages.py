@@ -203,3 +203,10 @@ def test_work_page_with_a_one_off_repair(client, register):
                             starts_on=date(2025, 6, 1), responsible=ResponsibleKind.CONTRACTOR, closed_on=date(2025, 6, 20))
     status, page = _page(client, register["A-1"])
     assert status == 200 and "Thay cửa sổ" in page and "20/06/2025" in page
+
+
+def test_pages_are_vietnamese_even_for_an_english_browser_until_english_is_chosen(client, reference):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="vi">' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
