@@ -14,7 +14,7 @@ __all__ = ["CHANGE_REASON", "DEMO_COMMUNE_CODES", "GENERATOR_VERSION", "LAST_DAY
 SEED = 2022
 # Bump when the generator changes what it writes: a database holding another version is refused
 # rather than silently mixed (see loader.demo_state).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 # Written into every demo road's `source`; its presence tells a later run the demo is loaded.
 MARKER_SOURCE = f"Dữ liệu mẫu tổng hợp, không phải số liệu khảo sát (load_demo v{GENERATOR_VERSION})"
 # Stored as the reason of the history rows this loader writes directly, so an auditor can tell

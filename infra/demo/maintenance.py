@@ -135,17 +135,18 @@ def maintenance_save(
 ) -> None:
     """Write schedules with their records, and inspections of about half the maintained works."""
     for plan in plans:
-        schedule = Schedule(
-            work=works[plan.work_code],
-            task_kind=plan.task,
-            description=plan.description,
-            interval_months=plan.interval,
-            last_done=plan.done[-1][0] if plan.done else None,
-            starts_on=plan.starts_on,
-            responsible=plan.responsible,
-            estimated_cost=plan.cost,
-            is_demo=True,
-        )
+        # Handing a work over already gave it its category's default tasks; the demo fills those in
+        # (one schedule per task kind) rather than adding a second one beside them.
+        work = works[plan.work_code]
+        schedule = (Schedule.objects.filter(work=work, task_kind=plan.task, closed_on__isnull=True).order_by("pk").first()
+                    or Schedule(work=work, task_kind=plan.task))
+        schedule.description = plan.description
+        schedule.interval_months = plan.interval
+        schedule.last_done = plan.done[-1][0] if plan.done else None
+        schedule.starts_on = plan.starts_on
+        schedule.responsible = plan.responsible
+        schedule.estimated_cost = plan.cost
+        schedule.is_demo = True
         _save(schedule)
         for day, cost in plan.done:
             _save(

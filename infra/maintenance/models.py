@@ -24,16 +24,28 @@ class ResponsibleKind(models.TextChoices):
 
 
 class Schedule(models.Model):
-    """A recurring maintenance task on a work."""
+    """A maintenance task on a work: recurring (routine, periodic) or one-off (a repair).
+
+    A recurring task falls due one interval after it was last done; a one-off task has no
+    interval, falls due on `starts_on` and is closed when done. A closed task is no longer due.
+    """
 
     work = models.ForeignKey("works.Work", verbose_name=_("work"), on_delete=models.PROTECT, related_name="schedules")
     task_kind = models.CharField(_("task"), max_length=12, choices=TaskKind.choices)
     description = models.CharField(_("description"), max_length=255, blank=True)
-    interval_months = models.PositiveSmallIntegerField(_("interval (months)"))
+    interval_months = models.PositiveSmallIntegerField(
+        _("interval (months)"), null=True, blank=True, help_text=_("empty for a one-off task such as a repair")
+    )
     last_done = models.DateField(_("last done"), null=True, blank=True)
     starts_on = models.DateField(_("first due from"))
     responsible = models.CharField(_("responsible"), max_length=20, choices=ResponsibleKind.choices)
     estimated_cost = models.BigIntegerField(_("estimated cost (VND)"), default=0)
+    proposed_by = models.ForeignKey(
+        "Inspection", verbose_name=_("proposed by inspection"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="proposed_repairs",
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True, help_text=_("a closed task is no longer due"))
+    closing_note = models.CharField(_("why it was closed"), max_length=255, blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False)
 
     history = HistoricalRecords()
@@ -43,7 +55,13 @@ class Schedule(models.Model):
         verbose_name_plural = _("maintenance schedules")
         ordering = ["work", "task_kind"]
         constraints = [
-            models.CheckConstraint(condition=Q(interval_months__gte=1), name="schedule_interval_positive"),
+            models.CheckConstraint(
+                condition=Q(interval_months__isnull=True) | Q(interval_months__gte=1), name="schedule_interval_positive"
+            ),
+            # Routine and periodic maintenance recur; only a repair may be a one-off task.
+            models.CheckConstraint(
+                condition=Q(task_kind=TaskKind.REPAIR) | Q(interval_months__isnull=False), name="schedule_recurring_has_interval"
+            ),
             models.CheckConstraint(condition=Q(estimated_cost__gte=0), name="schedule_cost_not_negative"),
         ]
 
@@ -51,12 +69,28 @@ class Schedule(models.Model):
         return f"{self.work.code}: {self.get_task_kind_display()}"
 
     @property
-    def next_due(self) -> date:
-        """Return the next due date: one interval after the last time it was done."""
-        # relativedelta keeps month ends sane (31 Jan + 1 month = 28/29 Feb).
-        if self.last_done is None:
-            return self.starts_on
-        return self.last_done + relativedelta(months=self.interval_months)
+    def is_recurring(self) -> bool:
+        return self.interval_months is not None
+
+    @property
+    def next_due(self) -> date | None:
+        """Return the next due date (None once the task is closed).
+
+        A recurring task is due one interval after it was last done (or on `starts_on` before
+        it was ever done); a one-off task is due on `starts_on`. The same rule in SQL is
+        `infra.maintenance.dates.NextDue`; tests hold the two equal.
+        """
+        if self.closed_on is not None:
+            return None
+        return next_due(last_done=self.last_done, starts_on=self.starts_on, interval_months=self.interval_months)
+
+
+def next_due(*, last_done: date | None, starts_on: date, interval_months: int | None) -> date:
+    """Return when a task falls due: `starts_on` until first done, then one interval after the last time."""
+    if last_done is None or interval_months is None:
+        return starts_on
+    # relativedelta clamps to the month's end: 31 Jan + 1 month = 28/29 Feb, 29 Feb 2024 + 12 months = 28 Feb 2025.
+    return last_done + relativedelta(months=interval_months)
 
 
 class Condition(models.TextChoices):
@@ -74,6 +108,7 @@ class Inspection(models.Model):
     inspector = models.CharField(_("inspector"), max_length=120)
     condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
     notes = models.TextField(_("notes"), blank=True)
+    photos = models.ManyToManyField("works.WorkDocument", verbose_name=_("photos"), blank=True, related_name="inspections")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

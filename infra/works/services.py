@@ -212,5 +212,10 @@ def work_stage_change(
     event.save()
     if evidence:
         event.evidence.set(evidence)
+    if to_stage == Stage.HANDED_OVER:
+        # A work handed over for use gets its category's default upkeep (editable afterwards).
+        from infra.maintenance.services import schedules_apply_templates  # maintenance depends on works, not the reverse
+
+        schedules_apply_templates(work=current, user=user, on=occurred_on)
     work.refresh_from_db()
     return event

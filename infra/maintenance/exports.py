@@ -1,0 +1,89 @@
+"""The yearly plan as an Excel workbook: money as numbers in VND format, a frozen header, filters.
+
+Text that a spreadsheet would read as a formula (starting with = + - @, a tab or a carriage
+return) is prefixed with an apostrophe, so a work named "=HYPERLINK(…)" stays text.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from infra.maintenance.models import Condition, ResponsibleKind, TaskKind
+from infra.maintenance.planner import Plan, line_reasons
+
+__all__ = ["VND_FORMAT", "neutralise", "plan_xlsx"]
+
+VND_FORMAT = '#,##0 "₫"'
+DATE_FORMAT = "dd/mm/yyyy"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Return text that cannot run as a formula in a spreadsheet (other values unchanged)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[Any]], *, money: set[int], dates: set[int],
+           widths: list[int]) -> None:
+    sheet = workbook.create_sheet(title)
+    sheet.append([neutralise(h) for h in headers])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        sheet.append([neutralise(v) for v in row])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for column in money | dates:
+        fmt = VND_FORMAT if column in money else DATE_FORMAT
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = fmt
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
+
+
+def plan_xlsx(plan: Plan, *, today: date, commune: str = "") -> bytes:
+    """Return the plan as XLSX bytes: a sheet of all ranked lines (in or outside the budget) and a summary."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    headers = [_("Rank"), _("In budget"), _("Work code"), _("Work"), _("Commune"), _("Task"), _("Description"),
+               _("Responsible"), _("Next due"), _("Rounds in the year"), _("Cost per round (VND)"), _("Cost in the year (VND)"),
+               _("Budget left after it (VND)"), _("Weighted households"), _("Condition"), _("Why it ranks here"), _("Demo data")]
+    yes, no = _("yes"), _("no")
+    rows = []
+    for line in plan.lines:
+        c = line.candidate
+        rows.append([
+            line.rank, yes if line.funded else no, c.work_code, c.work_name, c.commune, str(TaskKind(c.task_kind).label),
+            c.description, str(ResponsibleKind(c.responsible).label) if c.responsible else "", c.next_due, line.rounds,
+            c.unit_cost, line.cost, line.left_after, line.weighted, _condition(c.condition),
+            "; ".join(line_reasons(line, plan=plan, today=today)), yes if c.is_demo else "",
+        ])
+    _sheet(workbook, _("Plan"), headers, rows, money={11, 12, 13}, dates={9},
+           widths=[7, 9, 16, 40, 18, 22, 40, 22, 12, 10, 16, 16, 16, 12, 12, 90, 8])
+    summary = [
+        [_("Year"), plan.year], [_("Commune"), commune or _("all")], [_("Budget (VND)"), plan.budget],
+        [_("Planned (VND)"), plan.total], [_("Left (VND)"), plan.left], [_("Asked for by all due tasks (VND)"), plan.demand],
+        [_("Lines in the budget"), len(plan.funded)], [_("Lines outside the budget"), len(plan.outside)],
+        [_("Made on"), today],
+    ]
+    _sheet(workbook, _("Summary"), [_("Item"), _("Value")], summary, money=set(), dates=set(), widths=[36, 22])
+    sheet = workbook[_("Summary")]
+    for row in (4, 5, 6, 7):
+        sheet.cell(row=row, column=2).number_format = VND_FORMAT
+    sheet.cell(row=10, column=2).number_format = DATE_FORMAT
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _condition(value: str | None) -> str:
+    return str(Condition(value).label) if value else _("not inspected")

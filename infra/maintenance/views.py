@@ -1,0 +1,243 @@
+"""Maintenance pages, exports, calendar feed and map layer.
+
+Views stay thin: parse, ask the policy, call one selector or service, render.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from infra.accounts.policy import Action, can
+from infra.maintenance import services
+from infra.maintenance.calendar import calendar_ics, feed_key, feed_user
+from infra.maintenance.exports import plan_xlsx
+from infra.maintenance.forms import (
+    CloseForm,
+    InspectionForm,
+    RecordForm,
+    ScheduleForm,
+    add_service_errors,
+    parse_commune,
+    parse_plan_query,
+)
+from infra.maintenance.models import Inspection, Record, Schedule, TaskKind
+from infra.maintenance.planner import line_reasons
+from infra.maintenance.selectors import DUE_SOON_DAYS, calendar_tasks, maintenance_geojson, plan_for, plan_readable, tasks_due
+from infra.works.models import Work
+from infra.works.selectors import work_get_visible
+
+PAGE_LINES = 500  # lines shown per table on the page; the workbook has them all
+SCHEDULE_FIELDS = ("task_kind", "interval_months", "starts_on", "responsible", "estimated_cost", "description")
+
+
+def _signed_in_with(request: HttpRequest, allowed: bool) -> HttpResponse | None:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not allowed:
+        raise PermissionDenied
+    return None
+
+
+def _bad_request(error: ValidationError) -> HttpResponse:
+    """A 400 for a file or feed: the reasons as plain text, one per line, in the person's language."""
+    lines = [f"{field}: {message}" if field != "__all__" else message
+             for field, found in error.message_dict.items() for message in found]
+    return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def plan_view(request: HttpRequest) -> HttpResponse:
+    """The yearly plan: ranked lines within the budget, why each ranks there, and what falls outside."""
+    refused = _signed_in_with(request, plan_readable(request.user))
+    if refused:
+        return refused
+    today = timezone.localdate()
+    query = {name: request.GET.get(name, "")[:40] for name in ("year", "budget", "commune")}
+    context = {"query": query, "default_year": today.year + 1, "due_soon_days": DUE_SOON_DAYS, "errors": {}, "plan": None,
+               "calendar_url": _personal_calendar_url(request), "layer_url": reverse("maintenance:layer"),
+               "may_export": can(request.user, Action.EXPORT)}
+    if not query["year"] and not query["budget"]:
+        context["due"] = tasks_due(user=request.user, within_days=DUE_SOON_DAYS, today=today)[:PAGE_LINES]
+        return render(request, "maintenance/plan.html", context)
+    try:
+        year, budget, commune = parse_plan_query(request.GET)
+    except ValidationError as error:
+        context["errors"] = error.message_dict
+        return render(request, "maintenance/plan.html", context, status=400)
+    plan = plan_for(user=request.user, year=year, budget=budget, commune=commune, today=today)
+
+    def rows(lines):
+        return [{"line": line, "task": TaskKind(line.candidate.task_kind).label,
+                 "reasons": line_reasons(line, plan=plan, today=today)} for line in lines[:PAGE_LINES]]
+
+    funded, outside = plan.funded, plan.outside
+    context.update({
+        "plan": plan, "commune": commune, "funded": rows(funded), "outside": rows(outside),
+        "truncated": len(funded) > PAGE_LINES or len(outside) > PAGE_LINES,
+        "has_demo": any(line.candidate.is_demo for line in plan.lines),
+        "xlsx_url": f"{reverse('maintenance:plan-xlsx')}?{urlencode({k: v for k, v in query.items() if v})}",
+    })
+    return render(request, "maintenance/plan.html", context)
+
+
+@require_GET
+def plan_xlsx_view(request: HttpRequest) -> HttpResponse:
+    """The plan as an Excel workbook (year, budget and, optionally, commune in the query)."""
+    refused = _signed_in_with(request, plan_readable(request.user) and can(request.user, Action.EXPORT))
+    if refused:
+        return refused
+    try:
+        year, budget, commune = parse_plan_query(request.GET)
+    except ValidationError as error:
+        return _bad_request(error)
+    today = timezone.localdate()
+    plan = plan_for(user=request.user, year=year, budget=budget, commune=commune, today=today)
+    content = plan_xlsx(plan, today=today, commune=f"{commune.unit_type} {commune.name}" if commune else "")
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    suffix = f"-{commune.code}" if commune else ""
+    # Year and code are checked (digits; [0-9A-Za-z]{1,16}), so they are safe in a header.
+    response["Content-Disposition"] = f'attachment; filename="maintenance-plan-{year}{suffix}.xlsx"'
+    return response
+
+
+def _personal_calendar_url(request: HttpRequest) -> str:
+    url = reverse("maintenance:calendar")
+    return f"{url}?{urlencode({'key': feed_key(request.user)})}" if request.user.is_authenticated else url
+
+
+@require_GET
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    """The iCalendar feed of due tasks: public works without costs, or what a signed-in person (or their key) may see."""
+    user = request.user
+    if request.GET.get("key"):
+        user = feed_user(request.GET["key"])
+        if user is None:
+            message = _("This subscription link is not valid any more; copy a new one from the maintenance page.")
+            return HttpResponse(message + "\n", status=403, content_type="text/plain; charset=utf-8")
+    try:
+        commune = parse_commune(request.GET.get("commune"))
+    except ValidationError as error:
+        return _bad_request(error)
+    tasks = calendar_tasks(user=user, commune=commune)
+    name = _("Maintenance of works")
+    if commune is not None:
+        name = _("Maintenance of works: %(commune)s") % {"commune": f"{commune.unit_type} {commune.name}"}
+    work_url = request.build_absolute_uri(reverse("works:detail", args=[0])).replace("/0/", "/{id}/")
+    content = calendar_ics(tasks, name=name, work_url=work_url, stamp=timezone.now())
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="maintenance.ics"'
+    # A personal feed must not sit in a shared cache.
+    response["Cache-Control"] = "private, max-age=900" if user is not None and user.is_authenticated else "public, max-age=900"
+    return response
+
+
+@require_GET
+def layer_view(request: HttpRequest) -> HttpResponse:
+    """Works due soon, overdue or in poor condition, as GeoJSON built in the database."""
+    try:
+        commune = parse_commune(request.GET.get("commune"))
+    except ValidationError as error:
+        return JsonResponse({"errors": error.message_dict}, status=400, json_dumps_params={"ensure_ascii": False})
+    response = HttpResponse(maintenance_geojson(user=request.user, commune=commune), content_type="application/geo+json")
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+_FORMS = {"inspection": InspectionForm, "record": RecordForm, "schedule": ScheduleForm, "close": CloseForm}
+
+
+def _forms(work, *, data=None, files=None, action: str | None = None, editing: Schedule | None = None) -> dict:
+    def make(name):
+        bound = data if name == action else None
+        kwargs = {"work": work} if name == "record" else {}
+        if name == "schedule" and editing is not None and bound is None:
+            kwargs["initial"] = {"schedule": editing.pk, **{name: getattr(editing, name) for name in SCHEDULE_FIELDS}}
+        return _FORMS[name](bound, files if name == action else None, prefix=name, **kwargs)
+
+    return {name: make(name) for name in _FORMS}
+
+
+def _work_schedule(work, pk) -> Schedule:
+    try:
+        return work.schedules.get(pk=pk)
+    except (Schedule.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("No such task on this work.")) from None
+
+
+def _write(request: HttpRequest, work, action: str, form) -> None:
+    data = form.cleaned_data
+    user = request.user
+    if action == "inspection":
+        inspection = services.inspection_create(
+            user=user, work=work, inspected_on=data["inspected_on"], inspector=data["inspector"], condition=data["condition"],
+            notes=data["notes"], photos=data["photos"] or [], repair_cost=data["repair_cost"])
+        messages.success(request, _("Inspection recorded."))
+        if inspection.proposed_repairs.exists():
+            messages.warning(request, _("The condition calls for a repair: a repair task was proposed."))
+    elif action == "record":
+        services.record_create(user=user, work=work, done_on=data["done_on"], cost=data["cost"], description=data["description"],
+                               schedule=data["schedule"])
+        messages.success(request, _("Maintenance recorded."))
+    elif action == "schedule":
+        fields = {name: data[name] for name in SCHEDULE_FIELDS}
+        if data.get("schedule"):
+            services.schedule_update(user=user, schedule=_work_schedule(work, data["schedule"]), **fields)
+        else:
+            services.schedule_create(user=user, work=work, **fields)
+        messages.success(request, _("Schedule saved."))
+    else:
+        schedule = _work_schedule(work, data["schedule"])
+        services.schedule_close(user=user, schedule=schedule, on=data["closed_on"], note=data["note"])
+        messages.success(request, _("Task closed."))
+
+
+@require_http_methods(["GET", "POST"])
+def work_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One work's upkeep: tasks and when they are due, inspections, work done; forms for those who manage it."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        work = work_get_visible(user=request.user, pk=pk)
+    except Work.DoesNotExist:
+        raise Http404(_("No such work, or you may not see it.")) from None
+    may_edit = can(request.user, Action.MAINTENANCE_EDIT, work)
+    if not (may_edit or plan_readable(request.user)):
+        raise PermissionDenied
+    action = request.POST.get("action") if request.method == "POST" else None
+    status = 200
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        if action not in _FORMS:
+            return HttpResponse(_("Unknown action.") + "\n", status=400, content_type="text/plain; charset=utf-8")
+    editing = None
+    if may_edit and request.GET.get("edit"):
+        editing = _work_schedule(work, request.GET["edit"])
+    forms = _forms(work, data=request.POST if action else None, files=request.FILES if action else None, action=action,
+                   editing=editing)
+    if action:
+        form = forms[action]
+        if form.is_valid():
+            try:
+                _write(request, work, action, form)
+                return redirect(reverse("maintenance:work", args=[work.pk]))
+            except ValidationError as error:
+                add_service_errors(form, error)
+        status = 400
+    schedules = list(Schedule.objects.filter(work=work).select_related("proposed_by").order_by("closed_on", "task_kind", "id"))
+    context = {
+        "work": work, "may_edit": may_edit, "forms": forms, "action": action, "today": timezone.localdate(),
+        "schedules": schedules, "has_demo": work.is_demo,
+        "inspections": list(Inspection.objects.filter(work=work).prefetch_related("photos").order_by("-inspected_on", "-id")),
+        "records": list(Record.objects.filter(work=work).select_related("schedule").order_by("-done_on", "-id")),
+        "editing": editing,
+    }
+    return render(request, "maintenance/work.html", context, status=status)
