@@ -1,0 +1,138 @@
+"""Benchmark: CSV and GeoPackage export of N works against COPY … TO STDOUT and ogr2ogr on the same table.
+
+Run: .venv/bin/python bench/exports.py [--works 1000000] [--keep]
+Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as scripts/postgis.sh sets up). It (re)creates the
+database infra_bench_exports, migrates it and generates the works with one INSERT … generate_series
+(80 % points, 15 % lines, 5 % polygons, random physical order, GiST-indexed, as docs/PERFORMANCE),
+then runs each arm once, each in its own process, and reports wall time, rows/s and peak RSS:
+  - "COPY": `COPY (SELECT every column, ST_AsText(geometry)) TO STDOUT WITH CSV` into a file (psycopg2);
+  - "export csv": `manage.py export csv` (the access policy, the filters, Vietnamese headers, the
+    formula guard, money sums, commune names, lon/lat and WKT — everything the real export does);
+  - "ogr2ogr": `ogr2ogr -f GPKG out.gpkg PG:… works_work`;
+  - "export gpkg": `manage.py export gpkg` (works split by geometry type plus the reference layers).
+Peak RSS is the largest resident set of the arm's processes (ogr2ogr included), from getrusage.
+--keep leaves the database for another run (skips generation when it already holds N works).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = "infra_bench_exports"
+URL = f"postgis://postgres@127.0.0.1:5432/{DB}"
+PY = sys.executable
+
+# Runs one command, then prints its wall time and the peak RSS of it and its children (KiB).
+_TIMER = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
+          "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+          "print(json.dumps({'rc': r.returncode, 's': time.perf_counter() - t, "
+          "'rss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+
+_COPY = """
+import sys, psycopg2
+with psycopg2.connect(host="127.0.0.1", user="postgres", dbname=sys.argv[1]) as conn, open(sys.argv[2], "wb") as out:
+    cur = conn.cursor()
+    cur.execute("SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) FROM information_schema.columns "
+                "WHERE table_name = 'works_work' AND column_name <> 'geometry'")
+    columns = cur.fetchone()[0]
+    cur.copy_expert(f"COPY (SELECT {columns}, ST_AsText(geometry) FROM works_work) TO STDOUT WITH CSV", out)
+"""
+
+
+def _psql(sql: str, db: str = "postgres") -> str:
+    result = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"psql failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def prepare(works: int, keep: bool) -> None:
+    exists = _psql(f"SELECT count(*) FROM pg_database WHERE datname = '{DB}'") == "1"
+    if keep and exists and _psql("SELECT count(*) FROM works_work", DB) == str(works):
+        return
+    _psql(f"DROP DATABASE IF EXISTS {DB}")
+    _psql(f"CREATE DATABASE {DB}")
+    _psql("CREATE EXTENSION postgis", DB)
+    env = {**os.environ, "DATABASE_URL": URL}
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    # Points are health works, lines roads, polygons schools (the geometry-type rule per category).
+    # ORDER BY random() gives a random physical order, like a table filled over years.
+    _psql(f"""
+        INSERT INTO works_work (code, name, category, description, internal_notes, school_level, water_source,
+            road_class, road_surface, all_season, geometry, beneficiary_households, beneficiary_poor_households,
+            beneficiary_women, special_mechanism, approved_year, total_investment, stage, progress, planned_start,
+            planned_end, version, is_demo, created_at, updated_at)
+        SELECT 'BENCH-' || lpad(i::text, 7, '0'), 'Công trình thử nghiệm số ' || i,
+            CASE WHEN k < 80 THEN 'health' WHEN k < 95 THEN 'road' ELSE 'school' END,
+            'Mô tả công trình ' || i, '', '', '', '', '', CASE WHEN k BETWEEN 80 AND 94 THEN (i % 2 = 0) END,
+            CASE WHEN k < 80 THEN ST_SetSRID(ST_MakePoint(x, y), 4326)
+                 WHEN k < 95 THEN ST_SetSRID(ST_MakeLine(ARRAY[ST_MakePoint(x, y), ST_MakePoint(x + 0.01, y + 0.004),
+                                                              ST_MakePoint(x + 0.02, y + 0.001)]), 4326)
+                 ELSE ST_SetSRID(ST_MakeEnvelope(x, y, x + 0.002, y + 0.002), 4326) END,
+            i % 500, (i % 500) / 3, i % 900, false, 2021 + i % 5, (i % 1000) * 10000000::bigint, 'approved', 0,
+            DATE '2023-01-01' + (i % 365), DATE '2024-01-01' + (i % 365), 1, true, now(), now()
+        FROM (SELECT i, (i::bigint * 7919) % 100 AS k, 102.2 + random() * 7 AS x, 8.6 + random() * 14.5 AS y
+              FROM generate_series(1, {works}) i ORDER BY random()) g;
+        ANALYZE;
+    """, DB)
+    subprocess.run([PY, "manage.py", "shell", "-c",
+                    "from django.contrib.auth import get_user_model; from infra.accounts.models import Profile; "
+                    "u, _ = get_user_model().objects.get_or_create(username='bench-auditor'); "
+                    "Profile.objects.get_or_create(user=u, defaults={'role': 'auditor'})"],
+                   cwd=ROOT, env=env, check=True)
+
+
+def timed(command: list[str]) -> dict:
+    env = {**os.environ, "DATABASE_URL": URL}
+    result = subprocess.run([PY, "-c", _TIMER, *command], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    if measured["rc"] != 0:
+        raise SystemExit(f"{command[:4]} failed with {measured['rc']}")
+    return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--works", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true")
+    options = parser.parse_args()
+    prepare(options.works, options.keep)
+    with tempfile.TemporaryDirectory(prefix="bench-exports-") as temp:
+        out = Path(temp)
+        export = [PY, "manage.py", "export", "--user", "bench-auditor", "--no-progress"]
+        arms = {
+            "COPY … TO STDOUT WITH CSV": [PY, "-c", _COPY, DB, str(out / "copy.csv")],
+            "manage.py export csv": [*export[:3], "csv", str(out / "works.csv"), *export[3:]],
+            "ogr2ogr -f GPKG PG:… works_work": ["ogr2ogr", "-f", "GPKG", str(out / "ogr.gpkg"),
+                                                f"PG:host=127.0.0.1 user=postgres dbname={DB}", "works_work"],
+            "manage.py export gpkg": [*export[:3], "gpkg", str(out / "works.gpkg"), *export[3:]],
+        }
+        results = {}
+        for name, command in arms.items():
+            results[name] = timed(command)
+            size = sum(p.stat().st_size for p in out.iterdir())
+            results[name]["mb"] = size / 2**20
+            for p in out.iterdir():
+                p.unlink()
+            print(f"{name}: {results[name]['s']:.1f} s, {options.works / results[name]['s']:,.0f} rows/s, "
+                  f"peak RSS {results[name]['rss_kib'] / 1024:.0f} MiB, {results[name]['mb']:.0f} MB", flush=True)
+    copy, csv = results["COPY … TO STDOUT WITH CSV"], results["manage.py export csv"]
+    ogr, gpkg = results["ogr2ogr -f GPKG PG:… works_work"], results["manage.py export gpkg"]
+    print(f"\nCSV throughput vs COPY: {copy['s'] / csv['s']:.0%} (target ≥ 50 %)")
+    print(f"GeoPackage time vs ogr2ogr: {gpkg['s'] / ogr['s']:.2f}× (target ≤ 1.2×)")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{_psql('SELECT version()').split(',')[0]}")
+    if not options.keep:
+        _psql(f"DROP DATABASE IF EXISTS {DB}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""VN-2000 files land where the EPSG definitions put them, checked against PROJ run on its own."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from infra.interchange.crs import crs_check
+from infra.interchange.imports.services import works_import
+from infra.works.models import Work
+
+pytestmark = pytest.mark.django_db
+
+# Known points near the commune seat of xã Phong Thổ, in VN-2000 / TM-3 103-00 (EPSG:9205), metres.
+TM3_POINTS = {"VN-1": (536834.725, 2492389.424), "VN-2": (537912.5, 2493001.75), "VN-3": (535120.0, 2491500.0)}
+
+
+def _proj(points: list[tuple[float, float]], source: int) -> list[tuple[float, float]]:
+    """Transform with GDAL/PROJ's command-line tool, outside this process and outside our code."""
+    text = "".join(f"{x!r} {y!r}\n" for x, y in points)
+    result = subprocess.run(["gdaltransform", "-s_srs", f"EPSG:{source}", "-t_srs", "EPSG:4326", "-output_xy"],
+                            input=text, capture_output=True, text=True, check=True)
+    return [tuple(float(v) for v in line.split()[:2]) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_tm3_csv_points_land_where_proj_puts_them(reference, board, tmp_path):
+    path = tmp_path / "survey.csv"
+    lines = ['Mã công trình,Tên công trình,Loại công trình,Năm kế hoạch,"X (Đông, m)","Y (Bắc, m)"']
+    lines += [f"{code},Điểm đo {code},health,2026,{x},{y}" for code, (x, y) in TM3_POINTS.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = works_import(user=board, path=path, name=path.name, crs=9205, dry_run=False)
+    assert report.committed, [(r.code, r.reasons) for r in report.refused]
+    expected = dict(zip(TM3_POINTS, _proj(list(TM3_POINTS.values()), 9205), strict=True))
+    for code, (lon, lat) in expected.items():
+        point = Work.objects.get(code=code).geometry
+        assert point.x == pytest.approx(lon, abs=1e-8) and point.y == pytest.approx(lat, abs=1e-8)
+        assert 103.0 < point.x < 103.5 and 22.4 < point.y < 22.7  # Phong Thổ, not the sea off Africa
+
+
+def test_geopackage_in_tm3_is_read_with_its_own_epsg_code(reference, board, tmp_path):
+    source = tmp_path / "points.csv"
+    source.write_text("code,name,category,approved_year,wkt\n" + "".join(
+        f'{code},Điểm {code},health,2026,"POINT ({x} {y})"\n' for code, (x, y) in TM3_POINTS.items()), encoding="utf-8")
+    gpkg = tmp_path / "survey.gpkg"
+    subprocess.run(["ogr2ogr", "-f", "GPKG", str(gpkg), str(source), "-oo", "GEOM_POSSIBLE_NAMES=wkt",
+                    "-oo", "KEEP_GEOM_COLUMNS=NO", "-a_srs", "EPSG:9205", "-nln", "survey"], check=True)
+    report = works_import(user=board, path=gpkg, name=gpkg.name, dry_run=False)
+    assert report.crs == 9205 and report.committed, [(r.code, r.reasons) for r in report.refused]
+    expected = dict(zip(TM3_POINTS, _proj(list(TM3_POINTS.values()), 9205), strict=True))
+    for code, (lon, lat) in expected.items():
+        point = Work.objects.get(code=code).geometry
+        assert point.x == pytest.approx(lon, abs=1e-8) and point.y == pytest.approx(lat, abs=1e-8)
+
+
+def test_shapefile_prj_of_vn2000_utm48_is_recognised(reference, board, tmp_path):
+    import zipfile
+
+    lonlat = (103.36, 22.53)
+    utm = subprocess.run(["gdaltransform", "-s_srs", "EPSG:4326", "-t_srs", "EPSG:3405", "-output_xy"],
+                         input=f"{lonlat[0]} {lonlat[1]}\n", capture_output=True, text=True, check=True).stdout.split()
+    source = tmp_path / "p.csv"
+    source.write_text(f'code,name,category,year,wkt\nU-1,Điểm UTM,health,2026,"POINT ({utm[0]} {utm[1]})"\n', encoding="utf-8")
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(folder / "survey.shp"), str(source), "-oo",
+                    "GEOM_POSSIBLE_NAMES=wkt", "-oo", "KEEP_GEOM_COLUMNS=NO", "-a_srs", "EPSG:3405"], check=True)
+    archive = tmp_path / "survey.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in folder.iterdir():
+            z.write(part, arcname=part.name)
+    report = works_import(user=board, path=archive, name=archive.name, dry_run=False)
+    assert report.crs == 3405 and report.committed, [(r.code, r.reasons) for r in report.refused]
+    (lon, lat), = _proj([(float(utm[0]), float(utm[1]))], 3405)
+    point = Work.objects.get(code="U-1").geometry
+    assert point.x == pytest.approx(lon, abs=1e-8) and point.y == pytest.approx(lat, abs=1e-8)
+
+
+@pytest.mark.parametrize("value", ["EPSG:3857", "32648", "+proj=longlat +nadgrids=@http://x", "4326; DROP", "", "9205.0"])
+def test_only_allow_listed_integer_codes_are_accepted(value):
+    with pytest.raises(ValidationError):
+        crs_check(value)
+
+
+def test_allow_listed_codes_pass():
+    assert [crs_check(v) for v in ("4326", 4756, "EPSG:9205", " 3405 ")] == [4326, 4756, 9205, 3405]

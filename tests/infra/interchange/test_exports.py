@@ -1,0 +1,171 @@
+"""Exports: who may have them, and what each file holds."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from infra.interchange.columns import WORK_COLUMNS
+from tests.infra.interchange.conftest import FORMULA_NAME
+
+pytestmark = pytest.mark.django_db
+
+
+def _download(client, user, url):
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize("url", ["/exports/", "/exports/csv", "/exports/oc4ids.json", "/exports/audit-bundle.zip",
+                                 "/imports/", "/imports/template.xlsx"])
+def test_the_public_is_sent_to_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_roles_without_export_get_403(client, officer, works):
+    client.force_login(officer)
+    assert client.get("/exports/csv").status_code == 403
+    assert client.get("/exports/").status_code == 403
+
+
+def test_audit_bundle_is_for_auditors_only(client, board, planner, works):
+    for user in (board, planner):
+        client.force_login(user)
+        assert client.get("/exports/audit-bundle.zip").status_code == 403
+        assert client.get("/exports/gpkg").status_code == 200
+
+
+def test_export_page_lists_formats_for_the_role(client, auditor, board, works):
+    client.force_login(board)
+    page = client.get("/exports/?year=2022").content.decode()
+    assert "works.gpkg" in page and "audit-bundle.zip" not in page and "year=2022" in page
+    client.force_login(auditor)
+    assert "audit-bundle.zip" in client.get("/exports/").content.decode()
+
+
+def test_bad_filter_is_a_400_with_the_reason(client, board, works):
+    client.force_login(board)
+    response = client.get("/exports/csv?commune=99999@2020-01-01")
+    assert response.status_code == 400
+    assert "99999" in response.content.decode()
+
+
+def _csv_rows(data: bytes) -> list[dict]:
+    assert data.startswith(b"\xef\xbb\xbf"), "UTF-8 BOM so that Excel reads Vietnamese"
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_has_vietnamese_headers_one_row_per_work_and_keeps_vietnamese(client, board, works):
+    rows = _csv_rows(_download(client, board, "/exports/csv"))
+    assert len(rows) == 5
+    assert list(rows[0])[:3] == ["Mã công trình", "Tên công trình", "Loại công trình"]
+    by_code = {r["Mã công trình"]: r for r in rows}
+    assert by_code["PT-001"]["Tên công trình"] == "Trạm y tế xã Phong Thổ"
+    assert by_code["PT-001"]["Tổng mức đầu tư (đồng)"] == "3500000000"
+    assert by_code["PT-001"]["Đã phân bổ (đồng)"] == "1700000000"  # 2,000 million less a 300 million reversal
+    assert by_code["PT-001"]["Mã xã khi phê duyệt"] == "03562@2025-06-30"
+    assert by_code["PT-001"]["Ghi chú nội bộ"] == "Chỉ nội bộ"
+    assert float(by_code["PT-001"]["Kinh độ"]) == pytest.approx(103.3612345678, abs=1e-9)
+
+
+def test_csv_neutralises_formulas_and_keeps_numbers(client, board, works):
+    by_code = {r["Mã công trình"]: r for r in _csv_rows(_download(client, board, "/exports/csv"))}
+    assert by_code["PT-002"]["Tên công trình"] == "'" + FORMULA_NAME
+    assert by_code["PT-002"]["Mô tả"] == "'+SUM(1,2)"
+    assert by_code["PT-005"]["Tên công trình"] == "'@Nhà văn hóa -bản Mới"
+    for row in by_code.values():
+        for column in WORK_COLUMNS:
+            value = row.get(column.header) or ""
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (column.key, value)
+    assert by_code["PT-002"]["Tổng mức đầu tư (đồng)"] == "0"
+
+
+def test_filters_select_by_former_commune_category_stage_and_year(client, board, works):
+    def codes(query):
+        return sorted(r["Mã công trình"] for r in _csv_rows(_download(client, board, "/exports/csv?" + query)))
+
+    assert codes("commune=03562@2025-06-30") == ["PT-001"]
+    assert codes("category=road,school") == ["PT-002", "PT-003"]
+    assert codes("stage=approved") == ["PT-001", "PT-005"]
+    assert codes("year=2022") == ["PT-001", "PT-003"]
+    assert codes("year=2022&category=school") == ["PT-003"]
+
+
+def test_xlsx_sheets_money_formats_frozen_header_filters_and_no_formulas(client, auditor, works):
+    book = load_workbook(io.BytesIO(_download(client, auditor, "/exports/xlsx")))
+    assert book.sheetnames == ["Công trình", "Kế hoạch vốn", "Phân bổ", "Giải ngân", "Duy tu", "Lịch sử"]
+    sheet = book["Công trình"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}6"
+    headers = [c.value for c in sheet[1]]
+    money = headers.index("Tổng mức đầu tư (đồng)") + 1
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
+    assert rows["PT-001"][money - 1].value == 3_500_000_000 and "₫" in rows["PT-001"][money - 1].number_format
+    assert rows["PT-002"][1].value == "'" + FORMULA_NAME
+    allocations = book["Phân bổ"]
+    amounts = [r[8].value for r in allocations.iter_rows(min_row=2)]
+    assert sorted(amounts) == [-300_000_000, 2_000_000_000], "a reversal is a negative number, still a number"
+    vouchers = [r[2].value for r in book["Giải ngân"].iter_rows(min_row=2)]
+    assert vouchers == ["'=CMD|' /C calc'!A0"]
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2"
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    assert book["Lịch sử"].max_row >= 6
+
+
+def test_geopackage_opens_in_ogrinfo_with_every_layer_and_count(client, board, works, tmp_path):
+    path = tmp_path / "works.gpkg"
+    path.write_bytes(_download(client, board, "/exports/gpkg"))
+    result = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True, text=True, check=True)
+    counts = {}
+    layer = None
+    for line in result.stdout.splitlines():
+        if line.startswith("Layer name: "):
+            layer = line.split(": ", 1)[1]
+        elif line.startswith("Feature Count: "):
+            counts[layer] = int(line.split(": ", 1)[1])
+    from gis.models import AdminUnit, BaseRoad, Village
+
+    assert counts == {
+        "works_point": 2, "works_line": 1, "works_polygon": 1, "works_multipoint": 1,
+        "communes_2025": AdminUnit.objects.filter(level="commune", valid_to__isnull=True, boundary__isnull=False).count(),
+        "communes_pre2025": AdminUnit.objects.filter(level="commune", valid_to__isnull=False).count(),
+        "villages": Village.objects.count(), "roads": BaseRoad.objects.count(),
+        "village_links": Village.objects.filter(commune__centre__isnull=False).count(),
+    }
+    assert counts["communes_2025"] > 30 and counts["communes_pre2025"] == 17
+
+
+def test_shapefile_zip_has_one_shapefile_per_type_in_utf8(client, board, works):
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, board, "/exports/shp")))
+    names = set(archive.namelist())
+    for layer in ("works_point", "works_line", "works_polygon", "works_multipoint"):
+        assert {f"{layer}.{ext}" for ext in ("shp", "shx", "dbf", "prj", "cpg")} <= names
+        assert archive.read(f"{layer}.cpg").strip() == b"UTF-8"
+
+
+def test_geojson_and_kml_hold_every_work(client, board, works):
+    collection = json.loads(_download(client, board, "/exports/geojson"))
+    assert {f["properties"]["code"] for f in collection["features"]} == {f"PT-00{i}" for i in range(1, 6)}
+    assert all("internal_notes" not in f["properties"] for f in collection["features"])
+    kml = _download(client, board, "/exports/kml").decode()
+    assert kml.count("<Placemark") == 5 and "Trạm y tế xã Phong Thổ" in kml
+
+
+def test_command_line_export_with_filters_and_progress(works, board, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "out.csv"
+    call_command("export", "csv", str(path), "--user", board.username, "--category", "road")
+    rows = _csv_rows(path.read_bytes())
+    assert [r["Mã công trình"] for r in rows] == ["PT-002"]
+    assert "[" in capsys.readouterr().err  # the progress bar
