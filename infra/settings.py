@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "infra.maintenance",
     "infra.audit",
     "infra.network",
+    "infra.interchange",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "infra.accounts.context.navigation",
             ],
         },
     },

@@ -14,6 +14,9 @@ urlpatterns = [
     path("api/connectivity/", include("infra.network.urls_api")),
     path("connectivity/", include("infra.network.urls")),
     path("api/", include("infra.api.urls")),
+    path("maintenance/", include("infra.maintenance.urls")),
+    path("exports/", include("infra.interchange.urls_exports")),
+    path("imports/", include("infra.interchange.urls_imports")),
     path("", include("infra.works.urls_board")),
     path("", include("infra.works.urls")),
 ]

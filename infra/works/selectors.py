@@ -83,7 +83,7 @@ class WorkFilters:
     bbox: BBox | None = None
 
 
-def _commune_condition(unit: AdminUnit) -> Q:
+def commune_condition(unit: AdminUnit) -> Q:
     if unit.valid_to is None:
         return Q(current_commune=unit) | Q(approved_commune=unit)
     # A former commune has no geometry of its own: its works are those approved under it, and
@@ -103,7 +103,7 @@ def works_matching(*, user, filters: WorkFilters) -> QuerySet[Work]:
     if filters.year is not None:
         works = works.filter(approved_year=filters.year)
     if filters.commune is not None:
-        works = works.filter(_commune_condition(filters.commune))
+        works = works.filter(commune_condition(filters.commune))
     if filters.source:
         funded = Allocation.objects.filter(work=OuterRef("pk"), capital_plan__source=filters.source)
         works = works.filter(Exists(funded))

@@ -24,7 +24,8 @@ from infra.accounts.policy import works_visible
 from infra.api.params import WorkMapParams
 from infra.finance.models import Source
 from infra.money import format_million_vnd
-from infra.network.selectors import village_link_join
+from infra.maintenance.selectors import LAYER_STATUSES
+from infra.network.selectors import run_latest, village_link_join
 from infra.works.choices import Category, Stage
 from infra.works.models import Work
 from infra.works.selectors import WorkFilters, work_detail_context, work_get_visible, works_geojson, works_page
@@ -53,6 +54,8 @@ LINK_STYLES = {
     "unknown": {"colour": "#546e7a", "dash": "3 6"},
 }
 MAP_LIMIT = 10_000
+# The maintenance layer: rings around works that need upkeep, worst first.
+MAINTENANCE_COLOURS = {"poor_condition": "#b71c1c", "overdue": "#e65100", "due_soon": "#f9a825"}
 
 _LAYERS = {
     "communes": lambda request: geo.communes_geojson(),
@@ -126,7 +129,7 @@ def _map_text() -> dict[str, str]:
         "category": _("Category"), "stage": _("Stage"), "progress": _("Progress"), "commune": _("Commune"),
         "approvedCommune": _("Approved under"), "year": _("Plan year"), "investment": _("Approved investment"),
         "planDisbursed": _("Capital plan / disbursed"), "lastMaintenance": _("Last maintenance"),
-        "noneRecorded": _("none recorded"), "millionVnd": _("million VND"), "demo": _("demo"), "details": _("Details"),
+        "noneRecorded": _("none recorded"), "maintenance": _("Maintenance"), "nextDue": _("Next due"), "millionVnd": _("million VND"), "demo": _("demo"), "details": _("Details"),
         "population": _("Population"), "households": _("Households"), "poorHouseholds": _("Poor households"),
         "nearPoorHouseholds": _("Near-poor households"), "centre": _("Commune centre"), "surface": _("Surface"),
         "allSeason": _("Passable all year"), "yes": _("yes"), "no": _("no"),
@@ -151,6 +154,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "villages": f"{reverse('api:villages')}?limit={MAP_LIMIT}",
         "links": f"{reverse('api:village-links')}?limit={MAP_LIMIT}",
         "roads": reverse("works:layer", args=["roads"]),
+        "maintenance": reverse("maintenance:layer"),
         "works": reverse("api:works"),
         "detail": reverse("works:detail", args=[0]),
         "print": reverse("works:print-map"),
@@ -166,6 +170,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "surfaceGroups": {str(k): v for k, v in SURFACE_GROUP.items()},
         "surfaceDash": SURFACE_DASH,
         "linkStyles": {k: {**v, "label": link_labels[k]} for k, v in LINK_STYLES.items()},
+        "maintenanceStyles": {k: {"label": str(label), "colour": MAINTENANCE_COLOURS[k]} for k, label in LAYER_STATUSES.items()},
         "text": _map_text(),
     }
     selected = _selected(request)
@@ -185,6 +190,8 @@ def home(request: HttpRequest) -> HttpResponse:
                     "colour": STAGE_COLOURS[s]} for s in Stage],
         "surfaces": [{"label": surface_labels[k], "dash": dash} for k, dash in SURFACE_DASH.items()],
         "links": [{"label": link_labels[k], **v} for k, v in LINK_STYLES.items()],
+        "maintenance_statuses": [{"label": label, "colour": MAINTENANCE_COLOURS[k]} for k, label in LAYER_STATUSES.items()],
+        "connectivity_run": run_latest() is not None,
     }
     return render(request, "works/home.html", context)
 

@@ -34,7 +34,7 @@
   L.control.scale({ imperial: false }).addTo(map);
   var layers = {};
   // Drawing order, bottom to top: on one canvas the last drawn is the one clicked.
-  var STACK = ["communes", "districts", "roads", "links", "villages", "centres", "works", "workSymbols"];
+  var STACK = ["communes", "districts", "roads", "links", "villages", "centres", "maintenance", "works", "workSymbols"];
   var toggles = { works: ["works", "workSymbols"] };
 
   function restack() {
@@ -133,6 +133,25 @@
           return popup(p.name, [[T.commune, p.commune], [T.population, p.population], [T.households, p.households],
                                 [T.poorHouseholds, p.poor_households], [T.nearPoorHouseholds, p.near_poor_households]],
                        { isDemo: p.is_demo });
+        });
+      }
+    }),
+    addBase("maintenance", {
+      // A ring around each work that needs upkeep, under the work's own symbol.
+      pointToLayer: function (f, latlng) {
+        var s = config.maintenanceStyles[f.properties.status] || {};
+        return L.circleMarker(latlng, { radius: 13, color: s.colour || "#e65100", weight: 3, fill: false });
+      },
+      style: function (f) {
+        var s = config.maintenanceStyles[f.properties.status] || {};
+        return { color: s.colour || "#e65100", weight: 7, opacity: 0.45 };
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindPopup(function () {
+          var s = config.maintenanceStyles[p.status] || {};
+          return popup(p.code + " – " + p.name, [[T.maintenance, s.label], [T.nextDue, p.next_due ? dayMonthYear(p.next_due) : null],
+                                                 [T.commune, p.commune]], { isDemo: p.is_demo });
         });
       }
     }),

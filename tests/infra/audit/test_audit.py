@@ -96,3 +96,13 @@ def test_verify_audit_names_an_altered_audit_entry(edited_work):
     _without_guard(table, f'UPDATE "{table}" SET username = %s WHERE seq = %s', ["ke-gian", entry.seq])
     checked, broken = verify_chain()
     assert (broken.seq, broken.reason) == (entry.seq, "entry_altered")
+
+
+def test_a_column_added_later_is_not_tampering(edited_work):
+    # An entry written before a migration added a column: the row now has it, empty.
+    entry = AuditEntry.objects.filter(model_label="works.Work").order_by("seq").first()
+    from infra.audit.chain import _same_row
+
+    assert _same_row({**entry.after, "new_column": None}, entry.after)
+    assert not _same_row({**entry.after, "new_column": "value"}, entry.after)
+    assert not _same_row({k: v for k, v in entry.after.items() if k != "name"}, entry.after)

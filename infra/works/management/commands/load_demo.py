@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
 
 from gis.models import BaseRoad, Village
 from infra.demo.loader import demo_load
@@ -39,17 +39,20 @@ def _shown(path: Path) -> str:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Load the reference data and synthetic demo data (flagged as demo), and create one demo login per role "
-        "where allowed. Safe to run again: a loaded demo is left as it is."
-    )
+    @property
+    def help(self) -> str:
+        # A property, not gettext_lazy: argparse cannot format lazy strings (manage.py help load_demo).
+        return _(
+            "Load the reference data and synthetic demo data (flagged as demo), and create one demo login per role "
+            "where allowed. Safe to run again: a loaded demo is left as it is."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--logins-file",
             type=Path,
             default=Path(settings.VAR_DIR) / "demo-logins.txt",
-            help=gettext_lazy("where new demo logins are written, readable by the owner only (default: var/demo-logins.txt)"),
+            help=_("where new demo logins are written, readable by the owner only (default: var/demo-logins.txt)"),
         )
 
     def handle(self, *args, logins_file: Path, verbosity: int, **options):
