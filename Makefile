@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 POSTGIS_URL := $${TEST_POSTGIS_URL:-postgis://postgres@127.0.0.1:5432/infra_test}
 SPATIALITE_URL := spatialite:///var/test.sqlite3
 
-.PHONY: help run test test-postgis test-spatialite setup-run setup-test bench lint messages clean
+.PHONY: help run test test-postgis test-spatialite setup-run setup-test bench lint messages clean check-reliability
 
 help:
 	@echo "make run              serve the demo on http://127.0.0.1:$${PORT:-8000}/ (SpatiaLite, var/infra.sqlite3)"
@@ -30,6 +30,8 @@ run: export DEBUG ?= 1
 run: setup-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
+	@# Connectivity is derived data: refresh it so the map and /connectivity/ show the demo's indicators.
+	$(PY) manage.py connectivity --keep 3 -v0
 	@echo
 	@echo "Serving http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C to stop)"
 	@echo
@@ -54,6 +56,12 @@ test-postgis: setup-test
 
 test-spatialite: setup-test
 	DATABASE_URL="$(SPATIALITE_URL)" $(PYTEST) $(PYTEST_ARGS)
+
+# The whole reliability battery (fast and slow parts) on PostGIS; figures in var/reliability-figures.txt.
+check-reliability: export DJANGO_ALLOW_ASYNC_UNSAFE ?= true
+check-reliability: setup-test
+	@DATABASE_URL="$(POSTGIS_URL)" scripts/postgis.sh
+	RELIABILITY=full DATABASE_URL="$(POSTGIS_URL)" $(PYTEST) tests/reliability $(PYTEST_ARGS)
 
 bench: setup-run
 	@if [[ -f bench/run.py ]]; then $(PY) bench/run.py; else echo "No benchmarks yet (bench/run.py)."; fi
