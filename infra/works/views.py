@@ -210,6 +210,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                                               size=22)),
                **work_detail_context(user=request.user, work=work)}
     context["show_internal"] = context["internal"]
+    # Where the photos the person may see were taken (from their EXIF), for the work's map.
+    context["photo_points"] = [{"title": p.title, "lon": p.location.x, "lat": p.location.y}
+                               for p in context.get("photos", []) if getattr(p, "location", None)]
     for event in context["events"]:
         event.colour = STAGE_COLOURS.get(event.to_stage, "#999")
     centroid = work.geometry.point_on_surface

@@ -17,6 +17,15 @@
     // A GeoJSON layer styles its point markers too; leave those as pointToLayer drew them.
     style: function (f) { return /Point$/.test(f.geometry.type) ? {} : { color: colour, weight: 5, fillOpacity: 0.4 }; }
   }).addTo(map);
+  // Photos that carry a GPS position: where they were taken, with their title as text.
+  var photos = JSON.parse(document.getElementById("work-photos").textContent) || [];
+  photos.forEach(function (photo) {
+    var marker = L.circleMarker([photo.lat, photo.lon], { radius: 5, color: "#0d47a1", weight: 2, fillColor: "#ffffff", fillOpacity: 1 });
+    var label = document.createElement("span");
+    label.textContent = "📷 " + photo.title;
+    marker.bindTooltip(label).addTo(map);
+    layer.addLayer(marker);
+  });
   var bounds = layer.getBounds();
   if (bounds.isValid()) { map.fitBounds(bounds.pad(0.5), { maxZoom: 15 }); }
 })();

@@ -99,3 +99,18 @@ def test_oversized_file_is_refused(work):
     with pytest.raises(ValidationError):
         document_attach(work=work, user=None, upload=big, kind=DocumentKind.DOCUMENT, title="lớn")
     assert not WorkDocument.objects.exists()
+
+
+def test_a_photos_position_is_given_to_the_works_map(client, work):
+    from infra.works.services import work_stage_change
+
+    work_stage_change(work=work, user=None, to_stage="approved", occurred_on=date(2022, 9, 1))
+    photo = SimpleUploadedFile("hien-truong.jpg", _jpeg(gps=(22.531, 103.362)))
+    document_attach(work=work, user=None, upload=photo, kind=DocumentKind.PHOTO, title="Hiện trường", is_public=True)
+    page = client.get(f"/works/{work.pk}/").content.decode()
+    data = page.split('id="work-photos"')[1].split(">", 1)[1].split("</script>")[0]
+    import json
+
+    (point,) = json.loads(data)
+    assert point["title"] == "Hiện trường"
+    assert point["lon"] == pytest.approx(103.362, abs=1e-3) and point["lat"] == pytest.approx(22.531, abs=1e-3)
