@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Cheap first, so a failure shows early; each script documents its own options.
-ORDER = ["api_works.py", "maintenance_plan.py", "connectivity.py", "exports.py"]
+ORDER = ["api_works.py", "ogc.py", "maintenance_plan.py", "connectivity.py", "exports.py"]
 
 
 def main() -> int:

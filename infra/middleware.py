@@ -2,7 +2,7 @@
 
 Pages ignore the browser's Accept-Language, because district offices often run an English-language
 browser while their staff read Vietnamese; the language switch (a cookie) is the way to English.
-The API still honours Accept-Language, as programs expect.
+The APIs (/api/, /ogc/, /tiles/) still honour Accept-Language, as programs expect.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils import translation
 
 class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
     def process_request(self, request):
-        if request.path_info.startswith("/api/"):
+        if request.path_info.startswith(("/api/", "/ogc/", "/tiles/")):
             return super().process_request(request)
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         supported = {code for code, _name in settings.LANGUAGES}

@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/connectivity/", include("infra.network.urls_api")),
     path("connectivity/", include("infra.network.urls")),
     path("api/", include("infra.api.urls")),
+    path("ogc/", include("infra.ogc.urls")),
+    path("tiles/", include("infra.ogc.urls_tiles")),
     path("maintenance/", include("infra.maintenance.urls")),
     path("exports/", include("infra.interchange.urls_exports")),
     path("imports/", include("infra.interchange.urls_imports")),

@@ -1,0 +1,145 @@
+"""Mapbox vector tiles at /tiles/<layer>/<z>/<x>/<y>.mvt, built by ST_AsMVT in one statement (PostGIS only).
+
+Low zooms are thinned: geometries are simplified to half a pixel and each tile carries at most a
+zoom-dependent number of features, the largest first (docs/PERFORMANCE: an unthinned z6 tile of a
+national table is ~19 MB). Works go through the access policy, as on the map and in the APIs.
+SpatiaLite has no MVT encoder: there the tiles answer 404 and the map uses GeoJSON.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from gis.layers import on_postgis, tolerance_for_zoom
+from gis.models import AdminUnit, BaseRoad, Village
+from infra.accounts.policy import works_visible
+from infra.ogc.views import Problem, _problem
+from infra.works.models import Work
+from infra.works.selectors import _match
+
+__all__ = ["MAX_ZOOM", "TILE_LAYERS", "feature_limit", "tile", "tile_bytes"]
+
+MVT = "application/vnd.mapbox-vector-tile"
+MAX_ZOOM = 22
+EXTENT = 4096
+BUFFER = 64
+_NUMBER = re.compile(r"^[0-9]{1,8}$")
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    table: str
+    geometry: str
+    properties: dict[str, str]
+    where: str = ""
+    policy: bool = False
+
+
+TILE_LAYERS: dict[str, TileLayer] = {
+    # Public fields only: a tile is cached and shared more freely than a page.
+    "works": TileLayer(Work._meta.db_table, "t.geometry",
+                       {"code": "t.code", "name": "t.name", "category": "t.category", "stage": "t.stage"}, policy=True),
+    "communes": TileLayer(AdminUnit._meta.db_table, "t.boundary", {"code": "t.code", "name": "t.name"},
+                          where="t.level = 'commune' AND t.valid_to IS NULL AND t.boundary IS NOT NULL"),
+    "villages": TileLayer(Village._meta.db_table, "t.location",
+                          {"code": "t.code", "name": "t.name", "population": "t.population"}),
+    "roads": TileLayer(BaseRoad._meta.db_table, "t.geometry",
+                       {"code": "t.code", "name": "t.name", "road_class": "t.road_class", "surface": "t.surface"}),
+}
+
+
+def feature_limit(zoom: int) -> int:
+    """Return the most features one tile carries at a zoom: few at country and province scale, all up close."""
+    if zoom < 6:
+        return 200
+    if zoom < 9:
+        return 1_000
+    if zoom < 12:
+        return 5_000
+    return 50_000
+
+
+def tile_bytes(layer_id: str, z: int, x: int, y: int, *, user: Any) -> bytes:
+    """Return the tile of a layer as MVT bytes (empty when nothing lies in it)."""
+    layer = TILE_LAYERS[layer_id]
+    envelope = "ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => %s), 4326)"
+    tile_params = [z, x, y, BUFFER / EXTENT]
+    conditions, params = [f"{layer.geometry} && {envelope}"], list(tile_params)
+    if layer.policy:
+        # The policy's queryset, narrowed to the tile too: both sides then come from the spatial index
+        # (an IN over the whole visible set would hash every visible work of the country for every tile).
+        visible = works_visible(user, Work.objects.filter(
+            RawSQL(f'"{layer.table}"."geometry" && {envelope}', tile_params, output_field=BooleanField())))
+        match_sql, match_params = _match(visible)
+        conditions.append(f"t.id IN ({match_sql})")
+        params += list(match_params)
+    if layer.where:
+        conditions.append(layer.where)
+    geometry = layer.geometry
+    order = "t.id"
+    if z < 12:
+        # Half a pixel of simplification (a float from the integer zoom), and the largest features first.
+        geometry = f"ST_SimplifyPreserveTopology({geometry}, {tolerance_for_zoom(z)!r})"
+        order = (f"(ST_XMax({layer.geometry}) - ST_XMin({layer.geometry})) + "
+                 f"(ST_YMax({layer.geometry}) - ST_YMin({layer.geometry})) DESC, t.id")
+    props = ", ".join(f"{expression} AS {name}" for name, expression in layer.properties.items())
+    sql = (
+        f"SELECT ST_AsMVT(mvt, %s, {EXTENT}, 'geom', 'id') FROM ("
+        f"SELECT t.id, {props}, ST_AsMVTGeom(ST_Transform({geometry}, 3857), ST_TileEnvelope(%s, %s, %s), "
+        f"{EXTENT}, {BUFFER}, true) AS geom "
+        f"FROM {layer.table} t WHERE {' AND '.join(conditions)} ORDER BY {order} LIMIT {feature_limit(z)}"
+        ") mvt WHERE mvt.geom IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [layer_id, z, x, y, *params])
+        (data,) = cursor.fetchone()
+    return bytes(data or b"")
+
+
+def _coordinates(z: str, x: str, y: str) -> tuple[int, int, int]:
+    if not all(_NUMBER.match(v) for v in (z, x, y)):
+        raise Problem(400, "InvalidParameterValue", _("Tile coordinates z/x/y must be whole numbers."))
+    zoom, column, row = int(z), int(x), int(y)
+    if zoom > MAX_ZOOM:
+        raise Problem(400, "InvalidParameterValue", _("Zoom must be between 0 and %(max)s.") % {"max": MAX_ZOOM})
+    if column >= 2 ** zoom or row >= 2 ** zoom:
+        raise Problem(400, "InvalidParameterValue",
+                      _("At zoom %(z)s, x and y must be between 0 and %(max)s.") % {"z": zoom, "max": 2 ** zoom - 1})
+    return zoom, column, row
+
+
+@require_safe
+def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpResponse:
+    """One vector tile, with an ETag and a max-age; 304 when the client's copy is current."""
+    with translation.override(translation.get_language_from_request(request)):
+        try:
+            if layer not in TILE_LAYERS:
+                raise Problem(404, "NotFound", _("No tile layer “%(layer)s”.") % {"layer": layer[:40]})
+            if not on_postgis():
+                raise Problem(404, "NotFound", _("Vector tiles need PostGIS; on this database the map uses GeoJSON "
+                                                 "(/api/ and /ogc/)."))
+            zoom, column, row = _coordinates(z, x, y)
+        except Problem as error:
+            return _problem(error)
+    data = tile_bytes(layer, zoom, column, row, user=request.user)
+    etag = f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(data, content_type=MVT)
+    response["ETag"] = etag
+    # What a signed-in person sees depends on their role: only anonymous tiles may sit in shared caches.
+    signed_in = request.user.is_authenticated
+    response["Cache-Control"] = "private, max-age=60" if signed_in else "public, max-age=300"
+    response["Vary"] = "Cookie"
+    return response

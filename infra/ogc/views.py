@@ -1,0 +1,280 @@
+"""OGC API – Features Part 1 views: parse, call one collection reader, pass the database's GeoJSON through.
+
+Answers are GeoJSON/JSON by default (`f=json`, or Accept: application/geo+json) and a simple page
+with `f=html` (or a browser's Accept). Bad parameters are a 400 and an unknown collection or feature
+a 404, both with an OGC exception body ({"code", "description"}).
+"""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+from rest_framework.exceptions import ValidationError
+from rest_framework.utils.urls import replace_query_param
+
+from infra.ogc.collections import COLLECTIONS, Collection, Query, collection_extent
+from infra.ogc.openapi import definition
+from infra.ogc.params import FORMATS, FormatParams, params_for
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+]
+
+
+class Problem(Exception):
+    def __init__(self, status: int, code: str, description: str):
+        super().__init__(description)
+        self.status, self.code, self.description = status, code, description
+
+
+def _problem(error: Problem) -> JsonResponse:
+    return JsonResponse({"code": error.code, "description": error.description}, status=error.status,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+def _messages(error: ValidationError) -> str:
+    detail = error.detail
+    if isinstance(detail, dict):
+        parts = []
+        for name, messages in detail.items():
+            text = " ".join(str(m) for m in (messages if isinstance(messages, list) else [messages]))
+            parts.append(text if name == "non_field_errors" else f"{name}: {text}")
+        return " ".join(parts)
+    return " ".join(str(m) for m in detail) if isinstance(detail, list) else str(detail)
+
+
+def _parse(params_class: Any, request: HttpRequest) -> dict:
+    try:
+        return params_class.parse(request.GET).validated_data
+    except ValidationError as error:
+        raise Problem(400, "InvalidParameterValue", _messages(error)) from error
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    f = request.GET.get("f")
+    if f is not None:
+        if f not in FORMATS:
+            raise Problem(400, "InvalidParameterValue", _("f must be json or html."))
+        return f == "html"
+    accept = request.headers.get("Accept", "")
+    return HTML in accept and "json" not in accept
+
+
+def ogc_view(view):
+    """Turn Problems into OGC exception responses (never a 500 for a bad request)."""
+
+    @require_safe
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            html = _wants_html(request)
+        except Problem as error:
+            return _problem(error)
+        # Pages follow the site's language choice; programs get the language they ask for, as /api/ does.
+        language = translation.get_language() if html else translation.get_language_from_request(request)
+        with translation.override(language):
+            try:
+                return view(request, *args, **kwargs)
+            except Problem as error:
+                return _problem(error)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _url(request: HttpRequest, name: str, *args: Any, **query: str) -> str:
+    url = request.build_absolute_uri(reverse(f"ogc:{name}", args=args))
+    for key, value in query.items():
+        url = replace_query_param(url, key, value)
+    return url
+
+
+def _link(href: str, rel: str, media: str, title: Any = None) -> dict:
+    link = {"href": href, "rel": rel, "type": media}
+    if title:
+        link["title"] = str(title)
+    return link
+
+
+def _self_links(request: HttpRequest, name: str, *args: Any, media: str = JSON) -> list[dict]:
+    html = _wants_html(request)
+    return [
+        _link(_url(request, name, *args, f="html" if html else "json"), "self", HTML if html else media),
+        _link(_url(request, name, *args, f="json" if html else "html"), "alternate", media if html else HTML),
+    ]
+
+
+def _answer(request: HttpRequest, document: dict, *, title: Any, media: str = JSON, **context: Any) -> HttpResponse:
+    if _wants_html(request):
+        return render(request, "ogc/page.html", {"document": document, "page_title": title, **context})
+    return HttpResponse(json.dumps(document, ensure_ascii=False), content_type=media)
+
+
+def _collection(collection_id: str) -> Collection:
+    try:
+        return COLLECTIONS[collection_id]
+    except KeyError:
+        raise Problem(404, "NotFound", _("No collection “%(id)s”.") % {"id": collection_id[:60]}) from None
+
+
+@ogc_view
+def landing(request: HttpRequest) -> HttpResponse:
+    """The landing page: what the service is and where its parts are."""
+    _parse(FormatParams, request)
+    document = {
+        "title": _("Phong Thổ infrastructure works"),
+        "description": _("Works of the poverty-reduction programme and the geography they lie in, as OGC API – "
+                         "Features (GeoJSON, WGS84 longitude/latitude)."),
+        "links": [
+            *_self_links(request, "landing"),
+            _link(_url(request, "api"), "service-desc", OPENAPI, _("The API definition (OpenAPI 3)")),
+            _link(request.build_absolute_uri(reverse("api:docs")), "service-doc", HTML, _("The API documentation")),
+            # The register's REST API; not the service-desc, whose served type GDAL checks (it lacks version=3.0).
+            _link(request.build_absolute_uri(reverse("api:schema")) + "?format=json", "related",
+                  "application/vnd.oai.openapi+json", _("The register's REST API (OpenAPI 3)")),
+            _link(_url(request, "conformance"), "conformance", JSON, _("Conformance classes")),
+            _link(_url(request, "collections"), "data", JSON, _("Collections")),
+        ],
+    }
+    return _answer(request, document, title=document["title"])
+
+
+@ogc_view
+def api(request: HttpRequest) -> HttpResponse:
+    """The OpenAPI definition of this service (JSON only)."""
+    _parse(FormatParams, request)
+    server = request.build_absolute_uri(reverse("ogc:landing")).rstrip("/")
+    return HttpResponse(json.dumps(definition(server), ensure_ascii=False), content_type=OPENAPI)
+
+
+@ogc_view
+def conformance(request: HttpRequest) -> HttpResponse:
+    """The conformance classes this service implements."""
+    _parse(FormatParams, request)
+    document = {"conformsTo": CONFORMANCE, "links": _self_links(request, "conformance")}
+    return _answer(request, document, title=_("Conformance classes"))
+
+
+def _describe(request: HttpRequest, collection: Collection, extent: list[float]) -> dict:
+    described = {
+        "id": collection.id,
+        "title": str(collection.title),
+        "description": str(collection.description),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [extent], "crs": CRS84}},
+        "links": [
+            _link(_url(request, "collection", collection.id, f="json"), "self", JSON, collection.title),
+            _link(_url(request, "collection", collection.id, f="html"), "alternate", HTML, collection.title),
+            _link(_url(request, "items", collection.id, f="json"), "items", GEOJSON, collection.title),
+            _link(_url(request, "items", collection.id, f="html"), "items", HTML, collection.title),
+        ],
+    }
+    if collection.temporal is not None:
+        described["extent"]["temporal"] = {"interval": collection.temporal(), "trs": GREGORIAN}
+    return described
+
+
+@ogc_view
+def collections(request: HttpRequest) -> HttpResponse:
+    """All collections, each with its extent and links to its items."""
+    _parse(FormatParams, request)
+    extent = collection_extent()
+    document = {
+        "links": _self_links(request, "collections"),
+        "collections": [_describe(request, c, extent) for c in COLLECTIONS.values()],
+    }
+    return _answer(request, document, title=_("Collections"))
+
+
+@ogc_view
+def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
+    """One collection."""
+    found = _collection(collection_id)
+    _parse(FormatParams, request)
+    document = _describe(request, found, collection_extent())
+    document["links"][:2] = _self_links(request, "collection", found.id)
+    return _answer(request, document, title=found.title)
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@ogc_view
+def items(request: HttpRequest, collection_id: str) -> HttpResponse:
+    """One page of a collection's features, in id order, with links to the pages either side."""
+    found = _collection(collection_id)
+    data = _parse(params_for(found.id), request)
+    start, end = data.get("datetime", (None, None))
+    query = Query(limit=data["limit"], offset=data["offset"], bbox=data.get("bbox"), start=start, end=end,
+                  filters={name: data[name] for name in found.filters if data.get(name) not in (None, "", ())})
+    page = found.page(request.user, query)
+    html = _wants_html(request)
+    media = HTML if html else GEOJSON
+    url = request.build_absolute_uri()
+    this = replace_query_param(url, "f", "html" if html else "json")
+    links = [
+        _link(this, "self", media),
+        _link(replace_query_param(url, "f", "json" if html else "html"), "alternate", GEOJSON if html else HTML),
+        _link(_url(request, "collection", found.id, f="json"), "collection", JSON, found.title),
+    ]
+    offset_end = query.offset + page.returned
+    # Past the count cap the number matched is unknown: a full page means there may be more.
+    more = page.returned == query.limit if page.matched is None else offset_end < page.matched
+    if more:
+        links.append(_link(replace_query_param(this, "offset", offset_end), "next", media))
+    if query.offset > 0:
+        links.append(_link(replace_query_param(this, "offset", max(0, query.offset - query.limit)), "prev", media))
+    extra = ',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"}'
+    if html:
+        document = json.loads(page.text[:-1] + extra)
+        return render(request, "ogc/page.html", {
+            "document": document, "page_title": found.title, "collection": found, "features": document["features"],
+            "columns": list(document["features"][0]["properties"]) if document["features"] else [],
+        })
+    response = HttpResponse(content_type=GEOJSON)
+    # The collection text ends with its closing brace; links and time stamp go in just before it.
+    response.write(page.text[:-1])
+    response.write(extra)
+    return response
+
+
+@ogc_view
+def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
+    """One feature; 404 when there is none with that id or the person may not see it."""
+    found = _collection(collection_id)
+    _parse(FormatParams, request)
+    missing = Problem(404, "NotFound", _("No feature “%(id)s” in collection “%(collection)s”, or you may not see it.")
+                      % {"id": feature_id[:40], "collection": found.id})
+    if not feature_id.isascii() or not feature_id.isdigit() or len(feature_id) > 18:
+        raise missing
+    text = found.item(request.user, int(feature_id))
+    if text is None:
+        raise missing
+    html = _wants_html(request)
+    links = [
+        *_self_links(request, "item", found.id, feature_id, media=GEOJSON),
+        _link(_url(request, "collection", found.id, f="json"), "collection", JSON, found.title),
+    ]
+    document_text = text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
+    if html:
+        document = json.loads(document_text)
+        return render(request, "ogc/page.html", {"document": document, "page_title": found.title, "collection": found,
+                                                 "feature": document})
+    return HttpResponse(document_text, content_type=GEOJSON)
