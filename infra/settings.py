@@ -179,10 +179,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
+    # DRF's defaults, with a JSON parser that answers 400 to bodies nested too deeply to parse.
+    "DEFAULT_PARSER_CLASSES": [
+        "infra.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Phong Thổ infrastructure works API",
     "VERSION": "0.1.0",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "infra.api.schema.path_ids_positive"],
 }
 
 # Where the works may lie: Lai Châu, with a little slack for survey error at the border (degrees).

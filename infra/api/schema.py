@@ -15,6 +15,7 @@ __all__ = [
     "WORK_PROPERTIES",
     "collection",
     "feature",
+    "path_ids_positive",
 ]
 
 _STR = {"type": "string"}
@@ -175,6 +176,8 @@ def collection(properties: dict[str, dict]) -> dict:
 ERROR = {
     "type": "object",
     "description": _("What was wrong with the request, by parameter name (non_field_errors for the request as a whole)."),
+    # A body that cannot be parsed at all is answered with one "detail" message instead.
+    "properties": {"detail": _STR},
     "additionalProperties": {"type": "array", "items": _STR},
     "example": {"bbox": ["bbox needs four numbers separated by commas: minlon,minlat,maxlon,maxlat."]},
 }
@@ -196,3 +199,13 @@ WORK_WRITE = {
         "version": _INT,
     },
 }
+
+
+def path_ids_positive(result, generator, request, public):
+    """Postprocessing hook: ids in paths are positive whole numbers (the URL pattern matches no sign)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer":
+                    parameter["schema"]["minimum"] = 1
+    return result

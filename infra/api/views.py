@@ -72,6 +72,7 @@ _WRITE_ERRORS = {
     409: OpenApiResponse(response=schema.NOT_FOUND, description=gettext_lazy("The database refused it; nothing was written.")),
 }
 _LOCK_ERRORS = {
+    404: OpenApiResponse(response=schema.NOT_FOUND, description=gettext_lazy("No such work, or you may not see it.")),
     412: OpenApiResponse(response=schema.NOT_FOUND, description=gettext_lazy("Someone saved the work after you read it.")),
     428: OpenApiResponse(response=schema.NOT_FOUND, description=gettext_lazy("No version sent (If-Match).")),
 }

@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from infra.api.schema import ERROR
 from infra.network.selectors import connectivity_summary, run_latest, village_paths_page
 from infra.works.models import Work
 
@@ -69,6 +70,7 @@ class VillagePathsView(APIView):
         summary=gettext_lazy("Each village's shortest road path to its commune centre (GeoJSON)"),
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
         responses={(200, GEOJSON): OpenApiResponse(description=gettext_lazy("One page of village paths.")),
+                   400: OpenApiResponse(response=ERROR, description=gettext_lazy("Bad parameters; nothing was read.")),
                    404: OpenApiResponse(description=gettext_lazy("No run yet."))},
         tags=["connectivity"],
     )

@@ -15,7 +15,7 @@ from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from infra.accounts.admin_policy import PolicyAdminMixin
-from infra.accounts.policy import Action, can, commune_scope, role_of
+from infra.accounts.policy import Action, can, commune_scope, role_of, sees_internal
 from infra.accounts.models import Role
 from infra.works.choices import Stage
 from infra.works.history import work_related_history
@@ -172,6 +172,13 @@ class WorkAdmin(PolicyAdminMixin, LeafletGeoAdminMixin, SimpleHistoryAdmin):
         form = super().get_form(request, obj, **kwargs)
         form.request = request
         return form
+
+    def get_fields(self, request, obj=None):
+        # Internal notes are for people who may read them (another commune's officer may not).
+        fields = super().get_fields(request, obj)
+        if obj is not None and not sees_internal(request.user, obj):
+            fields = [field for field in fields if field != "internal_notes"]
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         derived = ["stage", "current_commune", "version", "created_at", "updated_at"]

@@ -184,6 +184,9 @@ def work_get_visible(*, user, pk: int) -> Work:
     return works_visible(user).select_related("current_commune", "approved_commune", "contractor").get(pk=pk)
 
 
+DETAIL_PRECISION = 9
+
+
 def work_feature(*, user, pk: int) -> str | None:
     """Return one work as a GeoJSON Feature, with internal notes only for those who may read them."""
     try:
@@ -191,7 +194,8 @@ def work_feature(*, user, pk: int) -> str | None:
     except Work.DoesNotExist:
         return None
     layer = _works_layer(detail=True, internal=sees_internal(user, work))
-    return feature(layer, where="t.id = %s", params=[work.pk])
+    # The record itself: enough decimals that a geometry read back equals the one written (to 1e-7°).
+    return feature(layer, where="t.id = %s", params=[work.pk], precision=DETAIL_PRECISION)
 
 
 def work_detail_context(*, user, work: Work) -> dict[str, Any]:
