@@ -26,17 +26,13 @@ class VillageInputs:
     poor_households: np.ndarray
 
 
-@dataclass(frozen=True)
-class AreaIndicators:
-    """Indicators over a set of villages (one commune, or the whole area)."""
+class IndicatorShares:
+    """The shares derived from the counts (never stored): shared by results in memory and in the database."""
 
     villages: int
     villages_connected: int
     villages_hardened: int
     people: int
-    people_not_connected: int
-    poor_households: int
-    poor_households_not_connected: int
     people_near_all_season: int
 
     @property
@@ -50,6 +46,21 @@ class AreaIndicators:
     @property
     def rural_access_index(self) -> float | None:
         return self.people_near_all_season / self.people if self.people else None
+
+
+@dataclass(frozen=True)
+class AreaIndicators(IndicatorShares):
+    """Indicators over a set of villages (one commune, or the whole area)."""
+
+    villages: int
+    villages_connected: int
+    villages_hardened: int
+    people: int
+    people_not_connected: int
+    poor_households: int
+    poor_households_not_connected: int
+    people_near_all_season: int
+
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def _python_without_extension_loading() -> str | None:
     """Find an interpreter like pyenv's default build, whose sqlite3 cannot load extensions."""
     import shutil
 
-    for candidate in {shutil.which("python3"), shutil.which("python3.11"), "/root/.pyenv/shims/python3"}:
+    for candidate in {shutil.which("python3"), shutil.which("python3.11"), str(Path.home() / ".pyenv/shims/python3")}:
         if not candidate or not Path(candidate).exists():
             continue
         probe = subprocess.run([candidate, "-c", "import sys, sqlite3; print(sys.version_info[:2] == (3, 11) and "

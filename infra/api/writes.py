@@ -26,7 +26,7 @@ from infra.finance.models import Allocation, CapitalPlan, ProgrammeNode
 from infra.finance.services import allocation_create, disbursement_create
 from infra.works.choices import Category, Stage
 from infra.works.models import Work
-from infra.works.services import StaleVersion, work_create, work_stage_change, work_update
+from infra.works.services import StaleVersion, work_check_proposer_scope, work_create, work_stage_change, work_update
 
 __all__ = ["check_fields", "etag", "expected_version", "geometry_from_geojson", "service_call"]
 
@@ -184,12 +184,7 @@ def work_post(request) -> Response:
     values = parse_fields(body, WORK_CREATE_FIELDS, required=("code", "name", "category", "approved_year", "geometry"))
     if not (can(request.user, Action.WORK_CREATE) or can(request.user, Action.WORK_PROPOSE)):
         raise PermissionDenied(_("You are not allowed to do this."))
-    from infra.works.selectors import commune_for_geometry
-
-    if not can(request.user, Action.WORK_CREATE):
-        # A commune officer proposes works in their own communes only.
-        probe = Work(stage=Stage.PROPOSED, current_commune=commune_for_geometry(geometry=values["geometry"]))
-        require(request.user, Action.WORK_PROPOSE, probe)
+    work_check_proposer_scope(user=request.user, geometry=values["geometry"])
     work = service_call(work_create, user=request.user, **values)
     return Response({"id": work.pk, "version": work.version}, status=status.HTTP_201_CREATED,
                     headers={"ETag": etag(work.version), "Location": work.get_absolute_url()})

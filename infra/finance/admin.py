@@ -4,14 +4,19 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.policy import Action
 from infra.finance.models import Allocation, CapitalDecision, CapitalPlan, Disbursement, ProgrammeNode
-from infra.finance.services import allocation_create, allocation_reverse, disbursement_create, disbursement_reverse
+from infra.finance.services import (
+    allocation_create,
+    allocation_reverse,
+    disbursement_create,
+    disbursement_reverse,
+    plan_unallocated,
+)
 
 
 class StructurePolicy(PolicyAdminMixin):
@@ -47,8 +52,8 @@ class CapitalPlanForm(forms.ModelForm):
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if self.instance.pk:
-            allocated = (self.instance.allocations.filter(reverses__isnull=True).aggregate(t=Sum("amount"))["t"] or 0) - (
-                Allocation.objects.filter(reverses__capital_plan=self.instance).aggregate(t=Sum("amount"))["t"] or 0)
+            stored = CapitalPlan.objects.get(pk=self.instance.pk)
+            allocated = stored.amount - plan_unallocated(capital_plan=stored)
             if amount < allocated:
                 raise ValidationError(_("The plan cannot be lowered below what is already allocated."))
         return amount

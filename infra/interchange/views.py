@@ -8,14 +8,14 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from infra.accounts.pages import page_refusal_for
 from infra.accounts.policy import Action, can
 from infra.interchange.crs import ALLOWED_CRS
 from infra.interchange.exports import FORMATS, export_write
@@ -29,18 +29,10 @@ UPLOADS = Path(settings.MEDIA_ROOT).parent / "imports"
 _SESSION_KEY = "interchange_import"
 
 
-def _refused(request: HttpRequest, action: Action) -> HttpResponse | None:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not can(request.user, action):
-        raise PermissionDenied
-    return None
-
-
 @require_GET
 def exports_page(request: HttpRequest) -> HttpResponse:
     """The filter form and a link per format, carrying the filters."""
-    refused = _refused(request, Action.EXPORT)
+    refused = page_refusal_for(request, Action.EXPORT)
     if refused:
         return refused
     errors = {}
@@ -66,7 +58,7 @@ def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
     export = FORMATS.get(fmt.removesuffix(".json").removesuffix(".zip"))
     if export is None:
         raise Http404
-    refused = _refused(request, export.action)
+    refused = page_refusal_for(request, export.action)
     if refused:
         return refused
     try:
@@ -86,7 +78,7 @@ def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @require_GET
 def import_template(request: HttpRequest) -> HttpResponse:
-    refused = _refused(request, Action.WORK_CREATE)
+    refused = page_refusal_for(request, Action.WORK_CREATE)
     if refused:
         return refused
     return HttpResponse(template_xlsx(), content_type=FORMATS["xlsx"].content_type,
@@ -117,7 +109,7 @@ def _forget(request: HttpRequest) -> None:
 @require_http_methods(["GET", "POST"])
 def imports_page(request: HttpRequest) -> HttpResponse:
     """Upload → preview (every row: accepted or why not) → confirm (all rows or none)."""
-    refused = _refused(request, Action.WORK_CREATE)
+    refused = page_refusal_for(request, Action.WORK_CREATE)
     if refused:
         return refused
     if request.method == "GET":

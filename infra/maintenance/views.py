@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from infra.accounts.pages import page_refusal
 from infra.accounts.policy import Action, can
 from infra.maintenance import services
 from infra.maintenance.calendar import calendar_ics, feed_key, feed_user
@@ -38,14 +39,6 @@ PAGE_LINES = 500  # lines shown per table on the page; the workbook has them all
 SCHEDULE_FIELDS = ("task_kind", "interval_months", "starts_on", "responsible", "estimated_cost", "description")
 
 
-def _signed_in_with(request: HttpRequest, allowed: bool) -> HttpResponse | None:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not allowed:
-        raise PermissionDenied
-    return None
-
-
 def _bad_request(error: ValidationError) -> HttpResponse:
     """A 400 for a file or feed: the reasons as plain text, one per line, in the person's language."""
     lines = [f"{field}: {message}" if field != "__all__" else message
@@ -56,7 +49,7 @@ def _bad_request(error: ValidationError) -> HttpResponse:
 @require_GET
 def plan_view(request: HttpRequest) -> HttpResponse:
     """The yearly plan: ranked lines within the budget, why each ranks there, and what falls outside."""
-    refused = _signed_in_with(request, plan_readable(request.user))
+    refused = page_refusal(request, plan_readable(request.user))
     if refused:
         return refused
     today = timezone.localdate()
@@ -91,7 +84,7 @@ def plan_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def plan_xlsx_view(request: HttpRequest) -> HttpResponse:
     """The plan as an Excel workbook (year, budget and, optionally, commune in the query)."""
-    refused = _signed_in_with(request, plan_readable(request.user) and can(request.user, Action.EXPORT))
+    refused = page_refusal(request, plan_readable(request.user) and can(request.user, Action.EXPORT))
     if refused:
         return refused
     try:

@@ -10,6 +10,7 @@ from django.contrib.gis.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from gis.indicators import IndicatorShares
 from infra.works.choices import Stage
 
 
@@ -19,7 +20,7 @@ class LinkStatus(models.TextChoices):
     NONE = "none", _("not connected")
 
 
-class Indicators(models.Model):
+class Indicators(IndicatorShares, models.Model):
     """The indicators of a set of villages (a commune, or the whole area of a run)."""
 
     villages = models.PositiveIntegerField(_("villages"), default=0)
@@ -33,18 +34,6 @@ class Indicators(models.Model):
 
     class Meta:
         abstract = True
-
-    @property
-    def share_connected(self) -> float | None:
-        return self.villages_connected / self.villages if self.villages else None
-
-    @property
-    def share_hardened(self) -> float | None:
-        return self.villages_hardened / self.villages if self.villages else None
-
-    @property
-    def rural_access_index(self) -> float | None:
-        return self.people_near_all_season / self.people if self.people else None
 
 
 def _indicator_checks(prefix: str) -> list[models.CheckConstraint]:

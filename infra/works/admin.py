@@ -15,18 +15,17 @@ from leaflet.admin import LeafletGeoAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from infra.accounts.admin_policy import PolicyAdminMixin
-from infra.accounts.policy import Action, can, commune_scope, role_of, sees_internal
-from infra.accounts.models import Role
+from infra.accounts.policy import Action, can, sees_internal
 from infra.works.choices import Stage
 from infra.works.history import work_related_history
 from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkInvestor
-from infra.works.selectors import commune_for_geometry
 from infra.works.services import (
     EDITABLE_FIELDS,
     StaleVersion,
     stage_allowed_targets,
     work_check_changes,
     work_check_geometry,
+    work_check_proposer_scope,
     work_create,
     work_stage_change,
     work_update,
@@ -65,13 +64,12 @@ class WorkAdminForm(forms.ModelForm):
         return data
 
     def _check_scope(self, geometry):
-        # A commune officer proposes works in their own communes only.
-        user = self.request.user if self.request else None
-        if role_of(user) != Role.COMMUNE_OFFICER:
-            return
-        commune = commune_for_geometry(geometry=geometry)
-        if commune is None or commune.pk not in commune_scope(user):
-            raise ValidationError(_("The work lies outside your communes."))
+        if self.instance.pk:
+            return  # moving an existing work is an edit, which the policy checks per work
+        try:
+            work_check_proposer_scope(user=self.request.user if self.request else None, geometry=geometry)
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class StageEventInline(admin.TabularInline):

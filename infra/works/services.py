@@ -7,12 +7,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import GEOSGeometry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gis.validation import geometry_check
+from infra.accounts.policy import Action, can
 from infra.works.choices import STAGE_ORDER, Category, Stage, allowed_geometry_types
 from infra.works.models import StageEvent, Work
 from infra.works.selectors import commune_for_geometry, province_area
@@ -22,6 +23,7 @@ __all__ = [
     "stage_allowed_targets",
     "work_check_changes",
     "work_check_geometry",
+    "work_check_proposer_scope",
     "work_create",
     "work_stage_change",
     "work_update",
@@ -59,6 +61,20 @@ def work_check_geometry(*, category: str, geometry: GEOSGeometry) -> None:
         area=province_area(),
         tolerance_deg=settings.AREA_TOLERANCE_DEG,
     )
+
+
+def work_check_proposer_scope(*, user: AbstractBaseUser | None, geometry: GEOSGeometry) -> None:
+    """Raise PermissionDenied unless the person may register a work at this place.
+
+    The board registers works anywhere; a commune officer proposes works in their own communes only.
+    """
+    if can(user, Action.WORK_CREATE):
+        return
+    commune = commune_for_geometry(geometry=geometry)
+    probe = Work(stage=Stage.PROPOSED, current_commune=commune)
+    if not can(user, Action.WORK_PROPOSE, probe):
+        raise PermissionDenied(_("The work lies outside your communes.") if can(user, Action.WORK_PROPOSE)
+                               else _("You are not allowed to do this."))
 
 
 def _set_history_user(obj: Any, user: AbstractBaseUser | None) -> None:

@@ -1,14 +1,13 @@
 """The board's pages: the dashboard and a work's full history."""
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from infra.accounts.policy import Action, can, works_visible
+from infra.accounts.pages import page_refusal_for
+from infra.accounts.policy import Action, works_visible
 from infra.audit.models import AuditEntry
 from infra.finance.selectors import (
     money_by_commune,
@@ -22,18 +21,10 @@ from infra.works.choices import Stage
 from infra.works.history import work_own_history, work_related_history
 
 
-def _require(request: HttpRequest, action: Action, obj=None) -> HttpResponse | None:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not can(request.user, action, obj):
-        raise PermissionDenied
-    return None
-
-
 @require_GET
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     """Works by stage and commune, money by source and programme line, late works, findings."""
-    refused = _require(request, Action.DASHBOARD)
+    refused = page_refusal_for(request, Action.DASHBOARD)
     if refused:
         return refused
     works = works_visible(request.user)
@@ -61,7 +52,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 def work_history_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Every change to a work and to its stages, money and upkeep, with who, when and before → after."""
     work = get_object_or_404(works_visible(request.user), pk=pk)
-    refused = _require(request, Action.HISTORY_READ, work)
+    refused = page_refusal_for(request, Action.HISTORY_READ, work)
     if refused:
         return refused
     lines = sorted(work_own_history(work=work) + work_related_history(work=work), key=lambda line: line.when)
