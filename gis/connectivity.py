@@ -92,6 +92,9 @@ def csr_build(graph: Graph, mask: np.ndarray) -> Csr:
     matrix = coo_array((ids, (rows, cols)), shape=(graph.n_nodes, graph.n_nodes)).tocsr()
     edge = matrix.data.astype(np.int64) - 1
     matrix.data = np.maximum(graph.length[edge], _MIN_WEIGHT)
+    if matrix.nnz < np.iinfo(np.int32).max:
+        # scipy's csgraph routines work on 32-bit indices and would otherwise copy them on every call.
+        matrix.indices, matrix.indptr = matrix.indices.astype(np.int32), matrix.indptr.astype(np.int32)
     return Csr(matrix=matrix, edge=edge)
 
 
