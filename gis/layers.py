@@ -198,7 +198,7 @@ def _limit_sql(limit: int | None, offset: int) -> str:
 
 def _collection_sql(
     layer: Layer, *, match: str, page: str, counted: bool, tolerance: float | None, precision: int, returned: bool = False,
-    counter: str = "", cap: int = 0,
+    cap: int = 0,
 ) -> str:
     """Return the statement; `match` selects ids, `page` orders and slices them.
 
@@ -209,7 +209,16 @@ def _collection_sql(
     postgis = on_postgis()
     geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
     if counted:
-        ctes = f"WITH layer_count AS ({counter}), layer_page AS (SELECT id FROM ({match}) layer_sub{page})"
+        # At most cap + 1 matching ids are read once (by the cheapest plan: the spatial index for a
+        # bbox), and counted. When they are all of the match, the page is sorted from them; only a
+        # larger match pages over the whole match in id order, where the id index finds a page
+        # quickly because matches are dense. Each branch's condition is evaluated once, before it runs.
+        ids = f"layer_ids AS {'MATERIALIZED ' if postgis else ''}(SELECT id FROM ({match}) layer_c LIMIT {int(cap) + 1})"
+        small = f"SELECT id FROM (SELECT id FROM layer_ids WHERE (SELECT n FROM layer_count) <= {int(cap)}{page}) layer_s"
+        large = (f"SELECT id FROM (SELECT id FROM ({match}) layer_sub "
+                 f"WHERE (SELECT n FROM layer_count) > {int(cap)}{page}) layer_l")
+        ctes = (f"WITH {ids}, layer_count AS (SELECT count(*) AS n FROM layer_ids), "
+                f"layer_page AS ({small} UNION ALL {large})")
         # null past the cap; feature_page then drops the member (an inexact count is never stated).
         members = (f"'numberMatched', (SELECT CASE WHEN n <= {int(cap)} THEN n END FROM layer_count), "
                    "'numberReturned', count(lf.id), ")
@@ -277,20 +286,18 @@ def feature_page(
 ) -> Page:
     """Return one page (ordered by id) with `numberMatched` and `numberReturned`, in one statement.
 
-    The matching ids (at most `count_cap` + 1 of them) are read once, counted, and only they are
-    sorted; features are built for the rows of the page alone. When more than `count_cap` rows match,
-    a second statement pages over the full match without counting, and the text carries
-    `numberReturned` only.
+    The matching ids (at most `count_cap` + 1 of them) are read once and counted; when that is the
+    whole match, only they are sorted for the page. Past `count_cap` the page comes from the whole
+    match in id order, and the text carries `numberReturned` only. Features are built for the rows
+    of the page alone.
     """
     match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
     cap = int(count_cap)
-    # One statement: the page comes from the whole match in id order; the count reads at most cap + 1 ids.
-    counter = f"SELECT count(*) AS n FROM (SELECT id FROM ({match_sql}) layer_c LIMIT {cap + 1}) layer_n"
     page = f" ORDER BY id{_limit_sql(limit, offset)}"
     sql = _collection_sql(layer, match=match_sql, page=page, counted=True, tolerance=tolerance, precision=precision,
-                          counter=counter, cap=cap)
+                          cap=cap)
     with connection.cursor() as cursor:
-        # The match appears twice (count and page), so its parameters are passed twice.
+        # The match appears twice (the counted ids and the large-match page), so its parameters are passed twice.
         cursor.execute(sql, list(match_params) * 2)
         text, matched, returned = cursor.fetchone()
     if matched > cap:
