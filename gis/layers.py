@@ -200,7 +200,7 @@ def _collection_sql(
     layer: Layer, *, match: str, page: str, counted: bool, tolerance: float | None, precision: int, returned: bool = False,
     cap: int = 0,
 ) -> str:
-    """Return the statement; `match` selects ids, `page` orders and slices them.
+    """Return the statement; `match` selects ids, `page` orders and slices them (`counted`: slices; the order is by id).
 
     `counted` adds `numberMatched` and `numberReturned` (and returns both as extra columns);
     `returned` adds `numberReturned` alone.
@@ -209,16 +209,18 @@ def _collection_sql(
     postgis = on_postgis()
     geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
     if counted:
-        # At most cap + 1 matching ids are read once (by the cheapest plan: the spatial index for a
-        # bbox), and counted. When they are all of the match, the page is sorted from them; only a
-        # larger match pages over the whole match in id order, where the id index finds a page
-        # quickly because matches are dense. Each branch's condition is evaluated once, before it runs.
-        ids = f"layer_ids AS {'MATERIALIZED ' if postgis else ''}(SELECT id FROM ({match}) layer_c LIMIT {int(cap) + 1})"
-        small = f"SELECT id FROM (SELECT id FROM layer_ids WHERE (SELECT n FROM layer_count) <= {int(cap)}{page}) layer_s"
-        large = (f"SELECT id FROM (SELECT id FROM ({match}) layer_sub "
-                 f"WHERE (SELECT n FROM layer_count) > {int(cap)}{page}) layer_l")
-        ctes = (f"WITH {ids}, layer_count AS (SELECT count(*) AS n FROM layer_ids), "
-                f"layer_page AS ({small} UNION ALL {large})")
+        # The count reads at most cap + 1 matching ids (an index-only scan where one serves). A match
+        # of at most cap rows is paged by sorting it, whatever index finds it (`id + 0` keeps the
+        # planner from walking the id index in order, hoping to meet a sparse match early); a larger
+        # match pages over the id index, where matches are dense. Each branch's condition is
+        # evaluated once, before it runs, so only one branch reads anything.
+        cap = int(cap)
+        counter = f"SELECT count(*) AS n FROM (SELECT id FROM ({match}) layer_c LIMIT {cap + 1}) layer_n"
+        small = (f"SELECT id FROM (SELECT id FROM ({match}) layer_s WHERE (SELECT n FROM layer_count) <= {cap} "
+                 f"ORDER BY id + 0{page}) layer_s2")
+        large = (f"SELECT id FROM (SELECT id FROM ({match}) layer_l WHERE (SELECT n FROM layer_count) > {cap} "
+                 f"ORDER BY id{page}) layer_l2")
+        ctes = f"WITH layer_count AS ({counter}), layer_page AS ({small} UNION ALL {large})"
         # null past the cap; feature_page then drops the member (an inexact count is never stated).
         members = (f"'numberMatched', (SELECT CASE WHEN n <= {int(cap)} THEN n END FROM layer_count), "
                    "'numberReturned', count(lf.id), ")
@@ -286,19 +288,18 @@ def feature_page(
 ) -> Page:
     """Return one page (ordered by id) with `numberMatched` and `numberReturned`, in one statement.
 
-    The matching ids (at most `count_cap` + 1 of them) are read once and counted; when that is the
-    whole match, only they are sorted for the page. Past `count_cap` the page comes from the whole
+    At most `count_cap` + 1 matching ids are counted; when that is the whole match, the page is
+    sorted from it. Past `count_cap` the page comes from the whole
     match in id order, and the text carries `numberReturned` only. Features are built for the rows
     of the page alone.
     """
     match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
     cap = int(count_cap)
-    page = f" ORDER BY id{_limit_sql(limit, offset)}"
-    sql = _collection_sql(layer, match=match_sql, page=page, counted=True, tolerance=tolerance, precision=precision,
-                          cap=cap)
+    sql = _collection_sql(layer, match=match_sql, page=_limit_sql(limit, offset), counted=True, tolerance=tolerance,
+                          precision=precision, cap=cap)
     with connection.cursor() as cursor:
-        # The match appears twice (the counted ids and the large-match page), so its parameters are passed twice.
-        cursor.execute(sql, list(match_params) * 2)
+        # The match appears three times (count, small page, large page): its parameters too.
+        cursor.execute(sql, list(match_params) * 3)
         text, matched, returned = cursor.fetchone()
     if matched > cap:
         # Past the cap the count is not exact: leave numberMatched out rather than state a wrong number.

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from gis.models import AdminUnitSuccession
 from infra.accounts.models import Role
-from infra.works.choices import PUBLIC_STAGES, Stage
+from infra.works.choices import PRIVATE_STAGES, Stage
 
 __all__ = [
     "Action",
@@ -103,7 +103,10 @@ def works_visible(user: Any, works: QuerySet | None = None) -> QuerySet:
     role = role_of(user)
     if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
         return works
-    public = Q(stage__in=PUBLIC_STAGES)
+    # Written as "not private" (the same set: a check constraint admits only known stages) because
+    # that condition cannot use the (category, stage) index: when nearly every work is public, the
+    # planner otherwise ANDs a bitmap of the whole index into every bbox query.
+    public = ~Q(stage__in=PRIVATE_STAGES)
     if role == Role.COMMUNE_OFFICER:
         scope = commune_scope(user)
         return works.filter(public | Q(current_commune_id__in=scope) | Q(approved_commune_id__in=scope))

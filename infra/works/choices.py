@@ -64,8 +64,9 @@ STAGE_ORDER = [
     Stage.HANDED_OVER,
     Stage.IN_OPERATION,
 ]
-# The public sees works from approval on (DESIGN.md, "Who does what").
-PUBLIC_STAGES = frozenset(STAGE_ORDER[1:]) | {Stage.SUSPENDED}
+# The public sees works from approval on (DESIGN.md, "Who does what"): every stage but these two.
+PRIVATE_STAGES = frozenset({Stage.PROPOSED, Stage.CANCELLED})
+PUBLIC_STAGES = frozenset(Stage) - PRIVATE_STAGES
 
 
 class SchoolLevel(models.TextChoices):

@@ -89,6 +89,8 @@ class Work(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="work_progress_0_100"),
+            # Only known stages: the access policy reads "public" as "not a private stage".
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="work_stage_known"),
             models.CheckConstraint(condition=Q(total_investment__gte=0), name="work_investment_not_negative"),
             models.CheckConstraint(
                 condition=Q(beneficiary_poor_households__lte=F("beneficiary_households")),
