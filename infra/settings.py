@@ -4,6 +4,7 @@ DATABASE_URL   spatialite:///var/infra.sqlite3 (default) or postgis://user:pass@
 SECRET_KEY     generated into var/secret_key for local use when unset
 DEBUG          1/true/yes to enable (default off)
 ALLOWED_HOSTS  comma-separated (default 127.0.0.1,localhost)
+MAP_VECTOR_TILES  0 to keep the home map on GeoJSON on PostGIS too (default on: vector tiles there)
 """
 from __future__ import annotations
 
@@ -172,6 +173,10 @@ LEAFLET_CONFIG = {
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
 }
+
+# The home map draws its large layers (works, villages, roads) from vector tiles where the database can
+# build them (PostGIS), and from GeoJSON on SpatiaLite. MAP_VECTOR_TILES=0 keeps GeoJSON on PostGIS too.
+MAP_VECTOR_TILES = env_flag("MAP_VECTOR_TILES", default=True)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -5,6 +5,7 @@ import json
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ParamsError
 
 from gis import selectors as geo
+from gis.layers import COUNT_CAP, on_postgis
 from gis.maps import SHAPES, LegendEntry, PrintedFeature, printable_map_html, symbol_svg
 from gis.models import HARDENED_SURFACES, AdminUnit, AdminUnitLevel, RoadSurface, Village
 from infra.accounts.policy import works_visible
@@ -26,6 +28,7 @@ from infra.finance.models import Source
 from infra.money import format_million_vnd
 from infra.maintenance.selectors import LAYER_STATUSES
 from infra.network.selectors import run_latest, village_link_join
+from infra.ogc.tiles import TILE_LAYERS
 from infra.works.choices import Category, Stage
 from infra.works.models import Work
 from infra.works.selectors import WorkFilters, work_detail_context, work_get_visible, works_geojson, works_page
@@ -54,6 +57,8 @@ LINK_STYLES = {
     "unknown": {"colour": "#546e7a", "dash": "3 6"},
 }
 MAP_LIMIT = 10_000
+# The layers the map draws from vector tiles where it can (PostGIS); the rest stay GeoJSON.
+MAP_TILE_LAYERS = [name for name in ("works", "villages", "roads") if name in TILE_LAYERS]
 # The maintenance layer: rings around works that need upkeep, worst first.
 MAINTENANCE_COLOURS = {"poor_condition": "#b71c1c", "overdue": "#e65100", "due_soon": "#f9a825"}
 
@@ -137,8 +142,20 @@ def _map_text() -> dict[str, str]:
         "connection": _("Connection"), "matchOne": ngettext("%(count)s work matches", "%(count)s works match", 1),
         "matchMany": ngettext("%(count)s work matches", "%(count)s works match", 2),
         "capped": _("Showing the first %(count)s works only: zoom in or narrow the filters to see the rest."),
+        "moreThan": _("More than %(count)s works match"),
         "loading": _("Loading works…"), "loadError": _("Could not load the layer"),
     }
+
+
+def _tile_urls() -> dict[str, str] | None:
+    """Return the tile URL templates of the map's large layers, or None where the map draws GeoJSON only.
+
+    Tiles need PostGIS; settings.MAP_VECTOR_TILES = False keeps GeoJSON there too.
+    """
+    if not (settings.MAP_VECTOR_TILES and on_postgis()):
+        return None
+    return {name: reverse("tiles:tile", args=[name, 0, 0, 0]).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
+            for name in MAP_TILE_LAYERS}
 
 
 @require_GET
@@ -156,13 +173,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "roads": reverse("works:layer", args=["roads"]),
         "maintenance": reverse("maintenance:layer"),
         "works": reverse("api:works"),
+        "work": reverse("api:work", args=[0]),
         "detail": reverse("works:detail", args=[0]),
         "print": reverse("works:print-map"),
     }
     surface_labels, link_labels = _surface_labels(), _link_labels()
     config = {
         "urls": urls,
+        "tiles": _tile_urls(),
         "limit": MAP_LIMIT,
+        "countCap": COUNT_CAP,
         "shapes": SHAPES,
         "categories": {c.value: {"label": str(c.label), "shape": CATEGORY_SYMBOLS[c]} for c in Category},
         "stages": {s.value: {"label": str(s.label), "colour": STAGE_COLOURS[s]} for s in Stage},

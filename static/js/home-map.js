@@ -3,8 +3,11 @@
  * Every text from data goes into the page as DOM text (textContent), never as HTML.
  * The filters live in the page's address (?category=road&commune=03549) and the view in its
  * hash (#map=zoom/lat/lon), so a link can be shared and a reload shows the same map.
- * Test hooks: window.worksMap, window.worksMapLayers (by name), window.worksMapReady (true when
- * the layers and the current works are drawn; false while works are reloading).
+ * Where the server offers vector tiles (config.tiles: PostGIS), the large layers it names (works,
+ * villages, roads) are drawn from them (map-tiles.js) and the rest from GeoJSON; elsewhere all is GeoJSON.
+ * Test hooks: window.worksMap, window.worksMapLayers (by name), window.worksMapFeatures(name) (the ids
+ * drawn in the view, from either source), window.worksMapReady (true when the layers and the current
+ * works are drawn; false while works or tiles are loading).
  */
 (function () {
   "use strict";
@@ -15,17 +18,10 @@
   var printLink = document.getElementById("print-link");
 
   var kit = window.WorksMapKit;
-  var el = kit.el, format = kit.format, millions = kit.millions, dayMonthYear = kit.dayMonthYear, swatch = kit.swatch;
-  var ShapeMarker = kit.ShapeMarker;
-
-  function popup(title, rows, options) {
-    options = options || {};
-    options.demoLabel = T.demo;
-    options.linkLabel = T.details;
-    return kit.popup(title, rows, options);
-  }
-
-  function outline(shape) { return config.shapes[shape] || config.shapes.circle; }
+  var format = kit.format, ShapeMarker = kit.ShapeMarker;
+  var S = window.HomeMapStyles(config);
+  // The tiled layers, by name; none when the server offers no tiles or the tile code could not load.
+  var tiled = config.tiles && window.WorksMapTiles ? config.tiles : {};
 
   // ---- the map and its layers --------------------------------------------------------------
 
@@ -33,9 +29,16 @@
   var map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([22.62, 103.35], 10);
   L.control.scale({ imperial: false }).addTo(map);
   var layers = {};
-  // Drawing order, bottom to top: on one canvas the last drawn is the one clicked.
-  var STACK = ["communes", "districts", "roads", "links", "villages", "centres", "maintenance", "works", "workSymbols"];
+  // Drawing order, bottom to top: on one canvas the last drawn is the one clicked. Tiles are drawn above
+  // that canvas (their own pane), so tiled layers go last here too, and what is seen on top is what is clicked.
+  var ORDER = ["communes", "districts", "roads", "links", "villages", "centres", "maintenance", "works", "workSymbols"];
+  var STACK = ORDER.filter(function (n) { return !tiled[n]; }).concat(ORDER.filter(function (n) { return tiled[n]; }));
   var toggles = { works: ["works", "workSymbols"] };
+  if (Object.keys(tiled).length) {
+    var pane = map.createPane("vectorTiles");
+    pane.style.zIndex = 450;             // above the GeoJSON canvas (400), below markers, tooltips and popups
+    pane.style.pointerEvents = "none";   // clicks reach the canvas below, which asks the tiles (map-tiles.js)
+  }
 
   function restack() {
     STACK.forEach(function (name) {
@@ -70,7 +73,32 @@
     }).catch(function () { loadError(name); });
   }
 
-  function tooltipText(text) { return el("span", text); }
+  function openPopup(latlng, content, options) {
+    L.popup(options).setLatLng(latlng).setContent(content).openOn(map);
+  }
+
+  // True when no works request is pending and no tiled layer on the map is still loading its tiles.
+  var pending = null;
+  function settle() {
+    window.worksMapReady = !pending && Object.keys(tiled).every(function (name) {
+      var layer = layers[name];
+      return !layer || !map.hasLayer(layer) || !layer.isLoading();
+    });
+  }
+
+  // A tiled layer: `style(properties, kind, mvtLayer)` gives path options; a click opens `popup(properties)`;
+  // `query` is asked of every tile (the works filters).
+  function addTiles(name, options) {
+    var layer = window.WorksMapTiles.layer(tiled[name], L.extend({ pane: "vectorTiles", noWrap: true }, options));
+    layer.setQuery(options.query);
+    if (options.popup) {
+      layer.on("featureclick", function (e) { openPopup(e.latlng, options.popup(e.feature.properties)); });
+    }
+    layer.on("tileerror", function () { loadError(name); });
+    layer.on("loading load add remove", function () { if (window.worksMapReady !== undefined) { settle(); } });
+    layers[name] = layer;   // added to the map at the start, once the view is set
+    return layer;
+  }
 
   var selectedArea = [];
 
@@ -83,86 +111,40 @@
     addBase("communes", {
       style: communeStyle,
       onEachFeature: function (f, layer) {
-        var p = f.properties;
-        layer.bindTooltip(tooltipText(p.unit_type + " " + p.name), { sticky: true });
-        layer.bindPopup(function () {
-          return popup(p.unit_type + " " + p.name, [[T.population, p.population], [T.poorHouseholds, p.poor_households]]);
-        });
+        layer.bindTooltip(S.communes.tooltip(f.properties), { sticky: true });
+        layer.bindPopup(function () { return S.communes.popup(f.properties); });
       }
     }),
     addBase("districts", { style: { color: "#333", weight: 3, dashArray: "6 4", fill: false }, interactive: false }),
-    addBase("roads", {
-      style: function (f) {
-        var group = config.surfaceGroups[f.properties.surface] || "earth";
-        var cls = f.properties.road_class;
-        var weight = cls === "national" ? 4 : (cls === "provincial" ? 3 : 2);
-        return { color: "#6d4c41", weight: weight, dashArray: config.surfaceDash[group] || null, opacity: 0.9 };
-      },
-      onEachFeature: function (f, layer) {
-        var p = f.properties;
-        layer.bindPopup(function () {
-          return popup(p.name, [[T.surface, config.surfaces[p.surface]], [T.allSeason, p.all_season ? T.yes : T.no]],
-                       { isDemo: p.is_demo });
-        });
-      }
+    tiled.roads ? addTiles("roads", {
+      layers: ["roads"], style: S.roads.style, popup: S.roads.popup
+    }) : addBase("roads", {
+      style: function (f) { return S.roads.style(f.properties); },
+      onEachFeature: function (f, layer) { layer.bindPopup(function () { return S.roads.popup(f.properties); }); }
     }),
     addBase("links", {
-      style: function (f) {
-        var s = config.linkStyles[f.properties.status] || config.linkStyles.unknown;
-        return { color: s.colour, weight: 1.5, dashArray: s.dash || null, opacity: 0.85 };
-      },
-      onEachFeature: function (f, layer) {
-        var p = f.properties;
-        layer.bindPopup(function () {
-          var s = config.linkStyles[p.status] || config.linkStyles.unknown;
-          var km = (p.distance_m / 1000).toFixed(1).replace(".", ",") + " " + T.km;
-          return popup(p.village + " → " + p.commune, [[T.distance, km], [T.connection, s.label]],
-                       { subtitle: T.link, isDemo: p.is_demo });
-        });
-      }
+      style: function (f) { return S.links.style(f.properties); },
+      onEachFeature: function (f, layer) { layer.bindPopup(function () { return S.links.popup(f.properties); }); }
     }),
-    addBase("villages", {
-      pointToLayer: function (f, latlng) {
-        var r = 3 + Math.sqrt(f.properties.population || 0) / 6;
-        return L.circleMarker(latlng, { radius: Math.min(r, 14), color: "#455a64", weight: 1.2, fillColor: "#ffffff", fillOpacity: 0.95 });
-      },
+    tiled.villages ? addTiles("villages", {
+      layers: ["villages"], style: S.villages.style, tooltip: S.villages.tooltip, popup: S.villages.popup
+    }) : addBase("villages", {
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, S.villages.style(f.properties)); },
       onEachFeature: function (f, layer) {
-        var p = f.properties;
-        layer.bindTooltip(tooltipText(p.name));
-        layer.bindPopup(function () {
-          return popup(p.name, [[T.commune, p.commune], [T.population, p.population], [T.households, p.households],
-                                [T.poorHouseholds, p.poor_households], [T.nearPoorHouseholds, p.near_poor_households]],
-                       { isDemo: p.is_demo });
-        });
+        layer.bindTooltip(S.villages.tooltip(f.properties));
+        layer.bindPopup(function () { return S.villages.popup(f.properties); });
       }
     }),
     addBase("maintenance", {
-      // A ring around each work that needs upkeep, under the work's own symbol.
-      pointToLayer: function (f, latlng) {
-        var s = config.maintenanceStyles[f.properties.status] || {};
-        return L.circleMarker(latlng, { radius: 13, color: s.colour || "#e65100", weight: 3, fill: false });
-      },
-      style: function (f) {
-        var s = config.maintenanceStyles[f.properties.status] || {};
-        return { color: s.colour || "#e65100", weight: 7, opacity: 0.45 };
-      },
-      onEachFeature: function (f, layer) {
-        var p = f.properties;
-        layer.bindPopup(function () {
-          var s = config.maintenanceStyles[p.status] || {};
-          return popup(p.code + " – " + p.name, [[T.maintenance, s.label], [T.nextDue, p.next_due ? dayMonthYear(p.next_due) : null],
-                                                 [T.commune, p.commune]], { isDemo: p.is_demo });
-        });
-      }
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, S.maintenance.ring(f.properties)); },
+      style: function (f) { return S.maintenance.style(f.properties); },
+      onEachFeature: function (f, layer) { layer.bindPopup(function () { return S.maintenance.popup(f.properties); }); }
     }),
     addBase("centres", {
-      pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, { radius: 6, color: "#000", weight: 2, fillColor: "#ffd600", fillOpacity: 1 });
-      },
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, S.centres.style); },
       onEachFeature: function (f, layer) {
-        var p = f.properties;
-        layer.bindTooltip(tooltipText(T.centre + ": " + p.name));
-        layer.bindPopup(function () { return popup(T.centre + ": " + p.unit_type + " " + p.name, [[null, p.centre_address]]); });
+        layer.bindTooltip(S.centres.tooltip(f.properties));
+        layer.bindPopup(function () { return S.centres.popup(f.properties); });
       }
     })
   ];
@@ -172,53 +154,7 @@
     maxZoom: 19, attribution: "© OpenStreetMap contributors", className: "osm-tiles"
   });
 
-  // ---- works -----------------------------------------------------------------------------
-
-  function workColour(p) { return (config.stages[p.stage] || {}).colour || "#777"; }
-  function workShape(p) { return (config.categories[p.category] || {}).shape || "circle"; }
-
-  function workPopup(f) {
-    var p = f.properties;
-    var cat = config.categories[p.category] || { label: p.category };
-    var stage = config.stages[p.stage] || { label: p.stage, colour: "#777" };
-    var stageNode = el("span");
-    stageNode.appendChild(swatch(stage.colour));
-    stageNode.appendChild(document.createTextNode(stage.label));
-    var money = millions(p.allocated) + " / " + millions(p.disbursed) + " " + T.millionVnd;
-    var rows = [
-      [T.category, cat.label],
-      [T.stage, stageNode],
-      [T.progress, p.progress + " %"],
-      [T.commune, p.commune],
-      [T.approvedCommune, p.approved_commune && p.approved_commune !== p.commune ? p.approved_commune : null],
-      [T.year, p.year],
-      [T.investment, millions(p.total_investment) + " " + T.millionVnd],
-      [T.planDisbursed, money],
-      [T.lastMaintenance, dayMonthYear(p.last_maintenance) || T.noneRecorded]
-    ];
-    if (p.category === "road" && p.road_surface) { rows.push([T.surface, config.surfaces[p.road_surface]]); }
-    return popup(p.name, rows, {
-      symbol: kit.symbolCanvas(outline(workShape(p)), workColour(p), 18), subtitle: p.code, isDemo: p.is_demo,
-      link: config.urls.detail.replace("/0/", "/" + encodeURIComponent(f.id) + "/")
-    });
-  }
-
-  function workTooltip(p) {
-    return tooltipText(p.name + (p.is_demo ? " (" + T.demo + ")" : ""));
-  }
-
-  // Where a line or area work carries its category symbol: its middle vertex, or its ring's centre.
-  function anchorOf(geometry) {
-    var c = geometry.coordinates;
-    switch (geometry.type) {
-      case "LineString": return c[Math.floor(c.length / 2)];
-      case "MultiLineString": c = c.reduce(function (a, b) { return b.length > a.length ? b : a; }); return c[Math.floor(c.length / 2)];
-      case "Polygon": return L.latLngBounds(c[0].map(function (pt) { return [pt[1], pt[0]]; })).getCenter();
-      case "MultiPolygon": return L.latLngBounds([].concat.apply([], c.map(function (poly) { return poly[0]; }))
-        .map(function (pt) { return [pt[1], pt[0]]; })).getCenter();
-      default: return null;
-    }
-  }
+  // ---- works ----------------------------------------------------------------------------
 
   // Areas first, then lines, then points: on one canvas what is drawn last is on top and clicked.
   var DRAW_RANK = { Polygon: 0, MultiPolygon: 0, LineString: 1, MultiLineString: 1 };
@@ -231,37 +167,46 @@
       return ra - rb || a.id - b.id;
     });
     var works = L.geoJSON(features, {
-      pointToLayer: function (f, latlng) {
-        return new ShapeMarker(latlng, { outline: outline(workShape(f.properties)), radius: 8, color: "#1b1b1b", weight: 1.2,
-                                         fillColor: workColour(f.properties), fillOpacity: 1 });
-      },
+      pointToLayer: function (f, latlng) { return new ShapeMarker(latlng, S.works.symbol(f.properties)); },
       style: function (f) {
-        var p = f.properties;
         // GeoJSON layers style their point markers too: keep what pointToLayer gave them.
-        if (f.geometry && (f.geometry.type === "Point" || f.geometry.type === "MultiPoint")) {
-          return { color: "#1b1b1b", weight: 1.2, fillColor: workColour(p), fillOpacity: 1 };
-        }
-        var style = { color: workColour(p), weight: p.category === "road" ? 5 : 3.5, opacity: 0.95, fillOpacity: 0.35 };
-        if (p.category === "road") { style.dashArray = config.surfaceDash[config.surfaceGroups[p.road_surface] || "earth"] || null; }
-        return style;
+        var point = f.geometry && (f.geometry.type === "Point" || f.geometry.type === "MultiPoint");
+        return point ? S.works.symbol(f.properties) : S.works.style(f.properties);
       },
       onEachFeature: function (f, layer) {
-        layer.bindPopup(function () { return workPopup(f); }, { maxWidth: 340 });
-        layer.bindTooltip(workTooltip(f.properties));
+        layer.bindPopup(function () { return S.works.popup(f); }, { maxWidth: 340 });
+        layer.bindTooltip(S.works.tooltip(f.properties));
         if (f.geometry && f.geometry.type !== "Point" && f.geometry.type !== "MultiPoint") {
-          var at = anchorOf(f.geometry);
+          var at = S.works.anchorOf(f.geometry);
           if (at) {
             var latlng = Array.isArray(at) ? [at[1], at[0]] : at;
-            var marker = new ShapeMarker(latlng, { outline: outline(workShape(f.properties)), radius: 7, color: "#1b1b1b", weight: 1.2,
-                                                   fillColor: workColour(f.properties), fillOpacity: 1 });
-            marker.bindPopup(function () { return workPopup(f); }, { maxWidth: 340 });
-            marker.bindTooltip(workTooltip(f.properties));
+            var marker = new ShapeMarker(latlng, S.works.symbol(f.properties, 7));
+            marker.bindPopup(function () { return S.works.popup(f); }, { maxWidth: 340 });
+            marker.bindTooltip(S.works.tooltip(f.properties));
             symbols.addLayer(marker);
           }
         }
       }
     });
     return { works: works, symbols: symbols };
+  }
+
+  // Tiled works: the tile holds what is drawn; a click reads the work from the API (the same access
+  // policy, the same popup as GeoJSON works). The symbols of lines and areas come in "works-symbols".
+  if (tiled.works) {
+    addTiles("works", {
+      layers: ["works", "works-symbols"],
+      query: filterParams().toString(),
+      style: function (p, kind, mvtLayer) {
+        if (kind === "point") { return S.works.symbol(p, mvtLayer === "works-symbols" ? 7 : 8); }
+        return S.works.style(p);
+      },
+      tooltip: S.works.tooltip
+    }).on("featureclick", function (e) {
+      fetchJson(config.urls.work.replace("/0/", "/" + encodeURIComponent(e.feature.id) + "/")).then(function (work) {
+        openPopup(e.latlng, S.works.popup(work), { maxWidth: 340 });
+      }).catch(function () { loadError(T.loadError); });
+    });
   }
 
   // ---- filters and the address -----------------------------------------------------------
@@ -319,39 +264,53 @@
     }
   }
 
-  var pending = null;
   var bboxMode = false;
 
+  function matchText(data) {
+    if (data.numberMatched === undefined) { return format(T.moreThan, { count: config.countCap.toLocaleString("vi-VN") }); }
+    return format(data.numberMatched === 1 ? T.matchOne : T.matchMany, { count: data.numberMatched });
+  }
+
+  function drawWorks(data) {
+    ["works", "workSymbols"].forEach(function (name) { if (layers[name]) { map.removeLayer(layers[name]); } });
+    var built = buildWorks(data);
+    layers.works = built.works;        // layers is window.worksMapLayers
+    layers.workSymbols = built.symbols;
+    if (shown("works")) { built.works.addTo(map); built.symbols.addTo(map); }
+    restack();
+    var capped = data.numberMatched === undefined || data.numberMatched > data.numberReturned;
+    bboxMode = bboxMode || capped;
+    statusLine.textContent = capped ? format(T.capped, { count: data.numberReturned }) : matchText(data);
+  }
+
+  // GeoJSON works come from the API with the filters. Tiled works are asked again of the tiles with the
+  // filters, and the API only counts them (one feature read, not drawn).
   function loadWorks() {
     if (pending) { pending.abort(); }
     pending = new AbortController();
     window.worksMapReady = false;
     statusLine.textContent = T.loading;
     var params = filterParams();
-    params.set("limit", String(config.limit));
-    if (bboxMode) {
-      var b = map.getBounds();
-      params.set("bbox", [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()),
-                          Math.min(90, b.getNorth())].map(function (v) { return v.toFixed(5); }).join(","));
+    if (tiled.works) {
+      layers.works.setQuery(params.toString());
+      params.set("limit", "1");
+    } else {
+      params.set("limit", String(config.limit));
+      if (bboxMode) {
+        var b = map.getBounds();
+        params.set("bbox", [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()),
+                            Math.min(90, b.getNorth())].map(function (v) { return v.toFixed(5); }).join(","));
+      }
     }
     return fetchJson(config.urls.works + "?" + params.toString(), pending.signal).then(function (data) {
       pending = null;
-      ["works", "workSymbols"].forEach(function (name) { if (layers[name]) { map.removeLayer(layers[name]); } });
-      var built = buildWorks(data);
-      layers.works = built.works;        // layers is window.worksMapLayers
-      layers.workSymbols = built.symbols;
-      if (shown("works")) { built.works.addTo(map); built.symbols.addTo(map); }
-      restack();
-      var capped = data.numberMatched === undefined || data.numberMatched > data.numberReturned;
-      bboxMode = bboxMode || capped;
-      statusLine.textContent = capped ? format(T.capped, { count: data.numberReturned })
-        : format(data.numberMatched === 1 ? T.matchOne : T.matchMany, { count: data.numberMatched });
-      window.worksMapReady = true;
+      if (tiled.works) { statusLine.textContent = matchText(data); } else { drawWorks(data); }
+      settle();
     }).catch(function (error) {
       if (error && error.name === "AbortError") { return; }
       pending = null;
       loadError(T.loadError);
-      window.worksMapReady = true;
+      settle();
     });
   }
 
@@ -392,16 +351,23 @@
 
   window.worksMap = map;
   window.worksMapLayers = layers;
+  window.worksMapFeatures = function (name) {
+    var layer = layers[name];
+    if (!layer || !map.hasLayer(layer)) { return []; }
+    return layer.featureIds ? layer.featureIds() : layer.getLayers().map(function (l) { return l.feature.id; });
+  };
   var view = readView();
   if (view) { map.setView(view.centre, view.zoom, { animate: false }); }
   Promise.all(base).then(function () {
-    restack();
     if (!view) {
       // Open on the former Phong Thổ district (the plan's area), else on all communes.
       var frame = layers.districts && layers.districts.getLayers().length ? layers.districts : layers.communes;
       if (frame && frame.getLayers().length) { map.fitBounds(frame.getBounds(), { animate: false }); }
     }
     highlightCommune(!view);
+    // Tiles are asked for once the view is settled, not for the provisional one first.
+    Object.keys(tiled).forEach(function (name) { if (shown(name)) { layers[name].addTo(map); } });
+    restack();
     updatePrintLink();
     writeAddress();
     return loadWorks();

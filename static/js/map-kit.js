@@ -1,5 +1,6 @@
 /* Helpers shared by the maps: DOM text (never HTML from data), Vietnamese figures, and the
- * category symbols drawn on Leaflet's canvas from the outlines the server sends (gis.maps.SHAPES).
+ * category symbols drawn on Leaflet's canvas (and on vector tiles, map-tiles.js) from the outlines the
+ * server sends (gis.maps.SHAPES).
  */
 (function () {
   "use strict";
@@ -104,6 +105,6 @@
 
   window.WorksMapKit = {
     el: el, format: format, millions: millions, dayMonthYear: dayMonthYear, popup: popup, swatch: swatch,
-    symbolCanvas: symbolCanvas, ShapeMarker: ShapeMarker
+    tracePath: tracePath, symbolCanvas: symbolCanvas, ShapeMarker: ShapeMarker
   };
 })();

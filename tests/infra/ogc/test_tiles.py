@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from django.contrib.gis.geos import LineString, MultiLineString, Point
 from django.db import connection  # noqa: F401  (read by the skipif conditions below)
 
-from gis.models import AdminUnit
+from gis.models import AdminUnit, BaseRoad, Village
 from infra.accounts.models import Role
 from infra.ogc.tiles import feature_limit
 from tests.factories import user_with_role
@@ -47,8 +48,61 @@ def test_works_tile_holds_the_public_works_there(client, register, zoom):
     features = decode(response)["works"]["features"]
     codes = {f["properties"]["code"] for f in features}
     assert "A-1" in codes and not any(code.startswith("P-") for code in codes)
-    assert all(set(f["properties"]) == {"code", "name", "category", "stage"} for f in features)
+    # Public fields only (road_surface is left out where it is empty).
+    public = {"code", "name", "category", "stage", "is_demo"}
+    assert all(public <= set(f["properties"]) <= public | {"road_surface"} for f in features)
     assert {f["id"] for f in features} >= {register["A-1"].pk}
+
+
+@postgis_only
+def test_a_line_work_has_its_symbol_point_in_a_second_layer(client, register):
+    layers = decode(client.get(url("works", *tile_of(*PHONG_THO, 12))))
+    road = next(f for f in layers["works"]["features"] if f["properties"]["code"] == "R-1")
+    assert road["geometry"]["type"] == "LineString" and road["properties"]["road_surface"] == "gravel"
+    symbols = layers["works-symbols"]["features"]
+    # One symbol, for the line only (points are their own symbol), at the line's middle vertex.
+    assert [(f["id"], f["geometry"]["type"]) for f in symbols] == [(register["R-1"].pk, "Point")]
+    assert symbols[0]["properties"]["category"] == "road"
+    assert symbols[0]["geometry"]["coordinates"] == road["geometry"]["coordinates"][-1]   # of two vertices, the second
+
+
+@postgis_only
+@pytest.mark.parametrize("query", ["category=road", "commune=03490@2025-06-30", "commune=03562", "year=2024&q=c%E1%BA%A7u",
+                                   "stage=approved,designed&source=local", "category=school&year=2022", "stage=proposed"])
+def test_works_tiles_take_the_api_filters(client, register, query):
+    # One tile holds the whole register at zoom 8: it must hold exactly what the API answers.
+    in_tile = decode(client.get(url("works", *tile_of(*PHONG_THO, 8)) + "?" + query)).get("works", {"features": []})
+    in_api = client.get("/api/works/?" + query).json()
+    assert {f["properties"]["code"] for f in in_tile["features"]} == {f["properties"]["code"] for f in in_api["features"]}
+
+
+@postgis_only
+@pytest.mark.parametrize("query", ["?category=spa", "?year=nineteen", "?colour=red"])
+def test_bad_filters_are_400(client, reference, query):
+    response = client.get(url("works", 10, 0, 0) + query)
+    assert response.status_code == 400 and response.json()["code"] == "InvalidParameterValue"
+
+
+@postgis_only
+def test_other_layers_take_no_filters(client, reference):
+    response = client.get(url("villages", 10, 0, 0) + "?category=road")
+    assert response.status_code == 400 and "category" in response.json()["description"]
+
+
+@postgis_only
+def test_village_and_road_tiles_carry_what_their_popups_show(client, register):
+    phong_tho = AdminUnit.objects.get(level="commune", code="03549", valid_to__isnull=True)
+    Village.objects.create(code="V-1", name="Bản V-1", commune=phong_tho, location=Point(*PHONG_THO, srid=4326),
+                           population=900, households=180, poor_households=45, near_poor_households=20, is_demo=True)
+    BaseRoad.objects.create(code="BR-1", name="ĐT 128", road_class="provincial", surface="asphalt", all_season=True,
+                            geometry=MultiLineString(LineString((103.35, 22.52), (103.37, 22.54)), srid=4326))
+    village = decode(client.get(url("villages", *tile_of(*PHONG_THO, 12))))["villages"]["features"][0]
+    assert village["properties"] == {"code": "V-1", "name": "Bản V-1", "population": 900, "households": 180,
+                                     "poor_households": 45, "near_poor_households": 20, "commune": "Phong Thổ",
+                                     "is_demo": True}
+    road = decode(client.get(url("roads", *tile_of(*PHONG_THO, 12))))["roads"]["features"][0]
+    assert road["properties"] == {"code": "BR-1", "name": "ĐT 128", "road_class": "provincial", "surface": "asphalt",
+                                  "all_season": True, "is_demo": False}
 
 
 @postgis_only

@@ -4,10 +4,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from gis.models import AdminUnit
 from infra.accounts.models import Role
@@ -124,3 +127,26 @@ def test_print_map_command_refuses_bad_input(register, tmp_path):
     with pytest.raises(CommandError):
         call_command("print_map", str(tmp_path / "x.html"), "--commune", "03549", "--user", "nobody")
     assert not (tmp_path / "x.html").exists()
+
+
+def test_map_draws_large_layers_from_tiles_on_postgis_only(client, register, settings):
+    config = _config(client.get("/").content.decode())
+    if connection.vendor == "postgresql":
+        assert config["tiles"] == {layer: f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt" for layer in ("works", "villages", "roads")}
+    else:
+        assert config["tiles"] is None     # SpatiaLite cannot build tiles: GeoJSON for every layer
+    settings.MAP_VECTOR_TILES = False
+    page = client.get("/").content.decode()
+    assert _config(page)["tiles"] is None and 'type="importmap"' not in page
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the tile decoder is loaded with tiles only")
+def test_tile_decoder_modules_are_vendored_with_their_licences(client, register):
+    page = client.get("/").content.decode()
+    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', page, re.S).group(1))["imports"]
+    assert set(imports) == {"@mapbox/vector-tile", "@mapbox/point-geometry", "pbf"}
+    for url in imports.values():
+        assert url.startswith("/static/vendor/")            # served here, never from a CDN
+        found = Path(finders.find(url.removeprefix("/static/")))
+        assert found.is_file() and any(found.parent.glob("LICENSE*"))
+    assert '<script type="module" src="/static/js/map-tiles.js">' in page
