@@ -38,45 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SCALES = {"province": 100_000, "national": 1_000_000}
-SPACING_M = 250.0
-KEEP = 0.6
 DSN = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 DATABASE = "infra_bench_connectivity"  # its own: other benchmarks use infra_bench
 
 
 # ---------------------------------------------------------------- synthetic data
 
-
-def synthetic(edges: int, seed: int = 20261128) -> dict[str, np.ndarray]:
-    """Return a deterministic synthetic network of about `edges` edges with villages and centres."""
-    rng = np.random.default_rng(seed)
-    side = int(np.ceil(np.sqrt(edges / (2 * KEEP)))) + 1
-    ids = np.arange(side * side).reshape(side, side)
-    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
-    xy = np.column_stack([gx.ravel(), gy.ravel()]) * SPACING_M + rng.uniform(-60, 60, (side * side, 2))
-    s = np.concatenate([ids[:, :-1].ravel(), ids[:-1, :].ravel()])
-    t = np.concatenate([ids[:, 1:].ravel(), ids[1:, :].ravel()])
-    pick = np.sort(rng.choice(len(s), size=edges, replace=False))
-    s, t = s[pick], t[pick]
-    length = np.hypot(*(xy[s] - xy[t]).T) * rng.uniform(1.0, 1.3, edges)
-    hardened = rng.random(edges) < 0.4
-    all_season = hardened | (rng.random(edges) < 0.35)
-    # Communes about 10 km across, as after the 2025 mergers; ~30 villages each.
-    n_centres = max(1, edges // 300)
-    centre_node = np.unique(rng.choice(side * side, n_centres, replace=False))
-    n_villages = edges // 10
-    village_node = rng.choice(np.setdiff1d(np.arange(side * side), centre_node), n_villages, replace=False)
-    from scipy.spatial import cKDTree
-
-    commune = cKDTree(xy[centre_node]).query(xy[village_node])[1]
-    return {
-        "xy": xy, "source": s.astype(np.int32), "target": t.astype(np.int32), "length": length,
-        "hardened": hardened, "all_season": all_season, "centre_node": centre_node.astype(np.int32),
-        "village_node": village_node.astype(np.int32), "village_commune": commune.astype(np.int32),
-        "population": rng.integers(150, 900, n_villages).astype(np.int32),
-        "poor": rng.integers(10, 120, n_villages).astype(np.int32),
-    }
-
+# The network generator is shared with the national dataset (same seed, same arrays as before).
+from national import synthetic  # noqa: E402  (bench/, this script's folder, is on sys.path)
 
 # ---------------------------------------------------------------- database
 

@@ -1,17 +1,17 @@
 """Benchmark: CSV and GeoPackage export of N works against COPY … TO STDOUT and ogr2ogr on the same table.
 
-Run: .venv/bin/python bench/exports.py [--works 1000000] [--keep]
-Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as scripts/postgis.sh sets up). It (re)creates the
-database infra_bench_exports, migrates it and generates the works with one INSERT … generate_series
-(80 % points, 15 % lines, 5 % polygons, random physical order, GiST-indexed, as docs/PERFORMANCE),
-then runs each arm once, each in its own process, and reports wall time, rows/s and peak RSS:
+Run: .venv/bin/python bench/exports.py [--works 1000000]
+Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as scripts/postgis.sh sets up). The works are the
+national synthetic dataset's (bench/national.py at scale works / 1,000,000: 80 % points, 15 % lines,
+5 % polygons across Viet Nam in random physical order, GiST-indexed, with the communes, villages and
+roads they lie among), in the database infra_bench_national, generated once and reused; then it runs
+each arm once, each in its own process, and reports wall time, rows/s and peak RSS:
   - "COPY": `COPY (SELECT every column, ST_AsText(geometry)) TO STDOUT WITH CSV` into a file (psycopg2);
   - "export csv": `manage.py export csv` (the access policy, the filters, Vietnamese headers, the
     formula guard, money sums, commune names, lon/lat and WKT — everything the real export does);
   - "ogr2ogr": `ogr2ogr -f GPKG out.gpkg PG:… works_work`;
   - "export gpkg": `manage.py export gpkg` (works split by geometry type plus the reference layers).
 Peak RSS is the largest resident set of the arm's processes (ogr2ogr included), from getrusage.
---keep leaves the database for another run (skips generation when it already holds N works).
 """
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import national  # bench/, this script's folder, is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
-DB = "infra_bench_exports"
-URL = f"postgis://postgres@127.0.0.1:5432/{DB}"
+DB = national.DB
+URL = national.url(DB)
 PY = sys.executable
 
 # Runs one command, then prints its wall time and the peak RSS of it and its children (KiB).
@@ -54,35 +56,9 @@ def _psql(sql: str, db: str = "postgres") -> str:
     return result.stdout.strip()
 
 
-def prepare(works: int, keep: bool) -> None:
-    exists = _psql(f"SELECT count(*) FROM pg_database WHERE datname = '{DB}'") == "1"
-    if keep and exists and _psql("SELECT count(*) FROM works_work", DB) == str(works):
-        return
-    _psql(f"DROP DATABASE IF EXISTS {DB}")
-    _psql(f"CREATE DATABASE {DB}")
-    _psql("CREATE EXTENSION postgis", DB)
+def prepare(works: int) -> None:
+    national.prepare(scale=works / national.FULL["works"], db=DB)
     env = {**os.environ, "DATABASE_URL": URL}
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    # Points are health works, lines roads, polygons schools (the geometry-type rule per category).
-    # ORDER BY random() gives a random physical order, like a table filled over years.
-    _psql(f"""
-        INSERT INTO works_work (code, name, category, description, internal_notes, school_level, water_source,
-            road_class, road_surface, all_season, geometry, beneficiary_households, beneficiary_poor_households,
-            beneficiary_women, special_mechanism, approved_year, total_investment, stage, progress, planned_start,
-            planned_end, version, is_demo, created_at, updated_at)
-        SELECT 'BENCH-' || lpad(i::text, 7, '0'), 'Công trình thử nghiệm số ' || i,
-            CASE WHEN k < 80 THEN 'health' WHEN k < 95 THEN 'road' ELSE 'school' END,
-            'Mô tả công trình ' || i, '', '', '', '', '', CASE WHEN k BETWEEN 80 AND 94 THEN (i % 2 = 0) END,
-            CASE WHEN k < 80 THEN ST_SetSRID(ST_MakePoint(x, y), 4326)
-                 WHEN k < 95 THEN ST_SetSRID(ST_MakeLine(ARRAY[ST_MakePoint(x, y), ST_MakePoint(x + 0.01, y + 0.004),
-                                                              ST_MakePoint(x + 0.02, y + 0.001)]), 4326)
-                 ELSE ST_SetSRID(ST_MakeEnvelope(x, y, x + 0.002, y + 0.002), 4326) END,
-            i % 500, (i % 500) / 3, i % 900, false, 2021 + i % 5, (i % 1000) * 10000000::bigint, 'approved', 0,
-            DATE '2023-01-01' + (i % 365), DATE '2024-01-01' + (i % 365), 1, true, now(), now()
-        FROM (SELECT i, (i::bigint * 7919) % 100 AS k, 102.2 + random() * 7 AS x, 8.6 + random() * 14.5 AS y
-              FROM generate_series(1, {works}) i ORDER BY random()) g;
-        ANALYZE;
-    """, DB)
     subprocess.run([PY, "manage.py", "shell", "-c",
                     "from django.contrib.auth import get_user_model; from infra.accounts.models import Profile; "
                     "u, _ = get_user_model().objects.get_or_create(username='bench-auditor'); "
@@ -102,9 +78,8 @@ def timed(command: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--works", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true")
     options = parser.parse_args()
-    prepare(options.works, options.keep)
+    prepare(options.works)
     with tempfile.TemporaryDirectory(prefix="bench-exports-") as temp:
         out = Path(temp)
         export = [PY, "manage.py", "export", "--user", "bench-auditor", "--no-progress"]
@@ -130,8 +105,6 @@ def main() -> None:
     print(f"GeoPackage time vs ogr2ogr: {gpkg['s'] / ogr['s']:.2f}× (target ≤ 1.2×)")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{_psql('SELECT version()').split(',')[0]}")
-    if not options.keep:
-        _psql(f"DROP DATABASE IF EXISTS {DB}")
 
 
 if __name__ == "__main__":
