@@ -233,8 +233,10 @@ def _collection_sql(
             f"{ctes} SELECT json_build_object('type', 'FeatureCollection', {members}'features', "
             "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', lf.id, 'geometry', lf.geom, "
             f"'properties', lf.props) ORDER BY lf.id), '[]'::json))::text{extra} "
-            f"FROM (SELECT {layer.id} AS id, {geometry} AS geom, json_build_object({props_sql}) AS props "
-            f"FROM layer_page JOIN {layer.table} t ON t.id = layer_page.id {layer.joins}) lf"
+            # LATERAL: each row of the page is fetched by its primary key (a page is at most 10,000
+            # rows; a hash join would read the whole table to find them).
+            f"FROM layer_page CROSS JOIN LATERAL (SELECT {layer.id} AS id, {geometry} AS geom, "
+            f"json_build_object({props_sql}) AS props FROM {layer.table} t {layer.joins} WHERE t.id = layer_page.id) lf"
         )
     # json_group_array keeps the order of its input, which the inner ORDER BY fixes. SQLite's JSON
     # values lose their JSON type when they pass through a subquery, hence json() outside.
