@@ -10,13 +10,17 @@ PYTEST_ARGS ?=
 POSTGIS_URL := $${TEST_POSTGIS_URL:-postgis://postgres@127.0.0.1:5432/infra_test}
 SPATIALITE_URL := spatialite:///var/test.sqlite3
 
-.PHONY: help run test test-postgis test-spatialite setup-run setup-test bench lint messages clean check-reliability
+.PHONY: help run test test-postgis test-spatialite setup-run setup-test bench lint messages clean check-reliability backup restore
 
 help:
 	@echo "make run              serve the demo on http://127.0.0.1:$${PORT:-8000}/ (SpatiaLite, var/infra.sqlite3)"
 	@echo "make test             the whole suite on PostGIS, then on SpatiaLite (PYTEST_ARGS=... to pass options)"
 	@echo "make test-postgis     the suite on PostGIS only (TEST_POSTGIS_URL overrides the database)"
 	@echo "make test-spatialite  the suite on SpatiaLite only"
+	@echo "make backup           back up the database (DATABASE_URL; default var/infra.sqlite3) into var/backups/"
+	@echo "make restore BACKUP=var/backups/<folder>  restore into DATABASE_URL's database, which must be new or empty"
+	@echo "                      (REPLACE=1: stop the server first; the old data is kept under another name)"
+	@echo "make check-reliability  the reliability battery, fast and slow parts (PostGIS; TEST_POSTGIS_URL overrides)"
 	@echo "make bench | lint | messages | clean"
 
 setup-run:
@@ -62,6 +66,14 @@ check-reliability: export DJANGO_ALLOW_ASYNC_UNSAFE ?= true
 check-reliability: setup-test
 	@DATABASE_URL="$(POSTGIS_URL)" scripts/postgis.sh
 	RELIABILITY=full DATABASE_URL="$(POSTGIS_URL)" $(PYTEST) tests/reliability $(PYTEST_ARGS)
+
+# Backups: pg_dump -Fc (PostGIS) or an SQLite online-backup copy, with checksum and fingerprint; a restore
+# goes into a new or empty database and is checked before it takes the database's name (README, Backups).
+backup: setup-run
+	@scripts/backup.sh backup
+
+restore: setup-run
+	@scripts/backup.sh restore $(if $(BACKUP),"$(BACKUP)") $(if $(REPLACE),--replace)
 
 bench: setup-run
 	@if [[ -f bench/run.py ]]; then $(PY) bench/run.py; else echo "No benchmarks yet (bench/run.py)."; fi

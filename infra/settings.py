@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "infra.audit",
     "infra.network",
     "infra.interchange",
+    "infra.operations",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that its process_exception sees a view's database error first: 503 instead of 500.
+    "infra.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "infra.urls"

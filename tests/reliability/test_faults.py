@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -20,12 +19,13 @@ from infra.works.models import Work
 from infra.works.services import work_update
 from tests.infra.api.register import build_register
 from tests.reliability.conftest import FIGURES, tables_checksum
+from tests.reliability.servers import ROOT, child_env, postgis_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import os, sys, time, django
+from datetime import date
 django.setup()
 from django.db import connection, transaction
 from infra.finance.models import Allocation
@@ -49,14 +49,6 @@ with transaction.atomic():
 """
 
 
-def _child_env():
-    s = connection.settings_dict
-    url = f"postgis://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "infra.settings", "PYTHONPATH": str(ROOT)})
-    return env
-
-
 @pytest.mark.parametrize("how", ["sigkill", "terminate-connection"])
 @pytest.mark.parametrize("stop", ["begin", "work", "payment"])
 def test_a_writer_killed_mid_transaction_leaves_nothing_half_written(how, stop):
@@ -67,10 +59,11 @@ def test_a_writer_killed_mid_transaction_leaves_nothing_half_written(how, stop):
     work = register["A-1"]
     allocation = Allocation.objects.get(work=work)
     before = tables_checksum()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(work.pk), str(allocation.pk), stop], cwd=ROOT, env=_child_env(),
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(work.pk), str(allocation.pk), stop], cwd=ROOT,
+                             env=child_env(postgis_url(connection.settings_dict)),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        backend = None
+        backend, ready = None, False
         for _ in range(20):  # bounded: a few lines at most
             line = child.stdout.readline()
             if not line:
@@ -78,10 +71,12 @@ def test_a_writer_killed_mid_transaction_leaves_nothing_half_written(how, stop):
             if line.startswith("pid"):
                 backend = int(line.split()[1])
             if line.startswith("ready"):
+                ready = True
                 break
-        else:
-            pytest.fail("the child never got ready")
-        assert backend, child.stderr.read()
+        if not ready:  # the child died (or talked too much) before reaching the point: say why
+            child.kill()
+            pytest.fail(f"the child never reached {stop!r}: {child.stderr.read()[-2000:]}")
+        assert backend
         if how == "sigkill":
             os.kill(child.pid, signal.SIGKILL)
         else:
