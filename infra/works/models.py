@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from gis.models import RoadClass, RoadSurface
+from infra.constraints import ValidationMixin
 from infra.works.choices import ALLOWED_GEOMETRY, STAGE_ORDER, Category, SchoolLevel, Stage, WaterSource, allowed_geometry_types
 
 
@@ -29,7 +30,7 @@ def _geometry_type_matches_category() -> Q:
     return rules
 
 
-class Work(models.Model):
+class Work(ValidationMixin, models.Model):
     """A work funded under Project 1: a health station, school, road, bridge, water work…"""
 
     code = models.CharField(_("code"), max_length=40, unique=True)

@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 from django.contrib.gis.geos import LineString, Point, Polygon
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 
 from infra.works.choices import Category
 from infra.works.models import Work
@@ -46,3 +47,51 @@ def test_geometry_column_keeps_srid_4326():
     work = WorkFactory()
     work.refresh_from_db()
     assert work.geometry.srid == 4326
+
+
+BREAKAGES = {
+    "negative-investment": {"total_investment": -1},
+    "progress-101": {"progress": 101},
+    "line-for-health-station": {"category": Category.HEALTH,
+                                "geometry": LineString((103.36, 22.53), (103.37, 22.54), srid=4326)},
+    "self-intersecting-polygon": {"category": Category.SCHOOL, "geometry": BOWTIE},
+    "planned-dates-reversed": {"planned_start": date(2023, 5, 1), "planned_end": date(2023, 4, 1)},
+    "more-poor-than-households": {"beneficiary_households": 10, "beneficiary_poor_households": 11},
+    "special-mechanism-over-5bn": {"special_mechanism": True, "total_investment": 5_000_000_001},
+    "unknown-stage": {"stage": "finished"},
+    "three-at-once": {"progress": -5, "planned_start": date(2023, 5, 1), "planned_end": date(2023, 4, 1),
+                      "beneficiary_households": 1, "beneficiary_poor_households": 2},
+}
+
+
+def _messages(error) -> dict:
+    return {field: sorted(str(m) for m in messages) for field, messages in error.message_dict.items()}
+
+
+@pytest.mark.parametrize("fields", BREAKAGES.values(), ids=BREAKAGES.keys())
+def test_one_query_validation_reports_what_django_reports_constraint_by_constraint(fields):
+    # Work.validate_constraints (infra.constraints.ValidationMixin) asks the database once for all
+    # check constraints; Django's own Model.validate_constraints asks once per constraint.
+    sound = WorkFactory()
+    work = Work.objects.get(pk=sound.pk)
+    for name, value in fields.items():
+        setattr(work, name, value)
+    with pytest.raises(ValidationError) as ours:
+        work.validate_constraints()
+    with pytest.raises(ValidationError) as django_own:
+        models.Model.validate_constraints(work)
+    assert _messages(ours.value) == _messages(django_own.value)
+    assert ours.value.messages  # and something was said
+
+
+def test_one_query_validation_passes_a_sound_work():
+    work = Work.objects.get(pk=WorkFactory().pk)
+    work.validate_constraints()
+    work.full_clean()
+
+
+def test_one_query_validation_skips_what_is_excluded_as_django_does():
+    work = Work.objects.get(pk=WorkFactory().pk)
+    work.progress = 101
+    work.validate_constraints(exclude={"progress"})  # the only broken condition is about an excluded field
+    models.Model.validate_constraints(work, exclude={"progress"})

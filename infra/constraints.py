@@ -1,0 +1,75 @@
+"""Validate a model instance against its check constraints in one query rather than one per constraint.
+
+Django's `Model.validate_constraints` asks the database once per `CheckConstraint` (a work has
+eleven, one of them sending the geometry to the database to test its validity). On the import
+path that was most of the time spent per row. `ValidationMixin` asks once for all of them, with
+the same SQL expressions and the same messages, and leaves every other kind of constraint (unique
+ones) to Django. When one query cannot decide them all (a constraint refers to an excluded field,
+or the query fails), it falls back to Django's own per-constraint validation.
+"""
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from django.core.exceptions import FieldError, ValidationError
+from django.db import DatabaseError, connections, router, transaction
+from django.db.models import BooleanField, CheckConstraint, Q, Value
+from django.db.models.functions import Coalesce
+from django.db.models.sql import Query
+from django.db.models.sql.constants import SINGLE
+
+__all__ = ["ValidationMixin", "broken_checks"]
+
+
+def broken_checks(instance, checks: list[CheckConstraint], *, exclude=None) -> list[CheckConstraint] | None:
+    """Return the check constraints the instance's values break, or None when one query cannot tell."""
+    if not checks:
+        return []
+    using = router.db_for_write(type(instance), instance=instance)
+    query = Query(None)
+    for name, value in instance._get_field_expression_map(meta=instance._meta, exclude=exclude).items():
+        query.add_annotation(value if hasattr(value, "resolve_expression") else Value(value), name, select=False)
+    try:
+        for number, check in enumerate(checks):
+            # As Q.check does: a condition that is NULL (unknown) passes, as it would in the database.
+            query.add_annotation(Coalesce(Q(check.condition), True, output_field=BooleanField()), f"_check_{number}")
+    except FieldError:
+        return None  # a condition refers to an excluded field: Django skips just that one
+    connection = connections[using]
+    try:
+        with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
+            row = query.get_compiler(using=using).execute_sql(SINGLE)
+    except DatabaseError:
+        return None
+    return [check for check, passed in zip(checks, row, strict=True) if not passed]
+
+
+class ValidationMixin:
+    """A model mixin: `validate_constraints` with every check constraint decided in one query."""
+
+    def validate_constraints(self, exclude=None):
+        groups = self.get_constraints()
+        checks = [c for _model, constraints in groups for c in constraints if isinstance(c, CheckConstraint)]
+        broken = broken_checks(self, checks, exclude=exclude)
+        if broken is None:
+            return super().validate_constraints(exclude=exclude)
+        errors: dict = {}
+        for check in broken:
+            error = ValidationError(check.get_violation_error_message(), code=check.violation_error_code)
+            errors = error.update_error_dict(errors)
+        using = router.db_for_write(self.__class__, instance=self)
+        for model_class, constraints in groups:
+            for constraint in constraints:
+                if isinstance(constraint, CheckConstraint):
+                    continue
+                try:
+                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError as error:
+                    # As Django files them: a one-field unique constraint's error under that field.
+                    if getattr(error, "code", None) == "unique" and len(getattr(constraint, "fields", ())) == 1:
+                        errors.setdefault(constraint.fields[0], []).append(error)
+                    else:
+                        errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+        return None
