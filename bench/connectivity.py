@@ -344,8 +344,8 @@ def report(results: dict, *, repeat: int, load: tuple[float, float]) -> str:
         "edges, one village per 10 edges, each village in the commune of its nearest centre.",
         "",
         "- *floor*: binary COPY of (source, target) into numpy, scipy `connected_components`;",
-        "- *routes*: binary COPY of the edges (source, target, length, hardened, all-season), node coordinates and "
-        "villages; the graph built; for every village: connected to its own commune centre, by a route entirely "
+        "- *routes*: binary COPY of the edges (source, target, hardened, all-season) and of the villages (node, "
+        "centre node, people, poor households); the three component labellings built (all edges, hardened, all-season); for every village: connected to its own commune centre, by a route entirely "
         "hardened, by a route entirely all-season; the per-commune sums — the question the floor and pgRouting answer;",
         "- *full*: *routes* plus every village's shortest path to its own centre (length, hardened share, all-season) — "
         "what `manage.py connectivity` stores;",
