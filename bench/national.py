@@ -238,7 +238,7 @@ def ensure(*, scale: float = 1.0, seed: int = SEED, db: str = DB, force: bool = 
     connection.autocommit = True
     clock = time.perf_counter()
     with connection.cursor() as cursor:
-        for table in _loading.TABLES:
+        for table in (*_loading.TABLES, _loading.FEATURES):
             cursor.execute(f"VACUUM {table}")
     connection.autocommit = False
     timings["vacuum"] = time.perf_counter() - clock

@@ -19,6 +19,7 @@ from django.db import connection
 
 __all__ = [
     "COUNT_CAP",
+    "STORED_PRECISION",
     "BBox",
     "Layer",
     "Page",
@@ -26,6 +27,7 @@ __all__ = [
     "feature",
     "feature_collection",
     "feature_page",
+    "feature_sql",
     "json_bool",
     "json_subarray",
     "on_postgis",
@@ -36,6 +38,8 @@ __all__ = [
 # Above this many matches the exact count is not taken: counting a province-sized match set
 # costs more than serving a page of it (docs/PERFORMANCE, "An exact count on every request").
 COUNT_CAP = 10_000
+# The decimals of the features a layer's `stored` table holds (about 0.1 m).
+STORED_PRECISION = 6
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ class Layer:
     go in `params` only; statements always run with parameters, so a literal % is written %%.
     `joins` must be to-one (they may not multiply rows). `spatial_index` names the geometry column
     whose spatial index a bounding-box filter may use; leave it empty when `geometry` is computed.
+
+    `stored` (PostGIS) names a table (id, feature) holding each row's Feature text as `feature_sql`
+    builds it at STORED_PRECISION, kept current by the database itself; collections then join the
+    stored texts instead of building every feature (a row missing there is built on the spot).
     """
 
     table: str
@@ -56,6 +64,7 @@ class Layer:
     id: str = "t.id"
     joins: str = ""
     spatial_index: str = ""
+    stored: str = ""
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,7 @@ def _collection_sql(
     props_sql = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
     postgis = on_postgis()
     geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
+    stored = postgis and layer.stored and tolerance is None and int(precision) == STORED_PRECISION
     if counted:
         # The count reads at most cap + 1 matching ids (an index-only scan where one serves). A match
         # of at most cap rows is paged by sorting it, whatever index finds it (`id + 0` keeps the
@@ -228,6 +238,22 @@ def _collection_sql(
     else:
         ctes = f"WITH layer_page AS (SELECT id FROM ({match}) layer_sub{page})"
         members, extra = ("'numberReturned', count(lf.id), " if returned else ""), ""
+    if stored:
+        # The collection as text around the stored features (a JSON document equal to the one built below).
+        head = "'{\"type\": \"FeatureCollection\", '"
+        if counted:
+            head += (f" || '\"numberMatched\": ' || COALESCE((SELECT CASE WHEN n <= {int(cap)} THEN n END "
+                     "FROM layer_count)::text, 'null') || ', \"numberReturned\": ' || count(lf.id) || ', '")
+        elif returned:
+            head += " || '\"numberReturned\": ' || count(lf.id) || ', '"
+        built = feature_sql(layer, precision=STORED_PRECISION)
+        return (
+            f"{ctes} SELECT {head} || '\"features\": [' || COALESCE(string_agg(lf.feature, ', ' ORDER BY lf.id), '') "
+            f"|| ']}}'{extra} FROM layer_page CROSS JOIN LATERAL (SELECT layer_page.id AS id, COALESCE("
+            f"(SELECT s.feature FROM {layer.stored} s WHERE s.id = layer_page.id), "
+            # Never silently short: a row the stored table lacks is built here, as it would be without it.
+            f"(SELECT {built} FROM {layer.table} t {layer.joins} WHERE t.id = layer_page.id)) AS feature) lf"
+        )
     if postgis:
         return (
             f"{ctes} SELECT json_build_object('type', 'FeatureCollection', {members}'features', "
@@ -314,17 +340,20 @@ def feature_page(
 _NULL_MATCHED = re.compile(r'"numberMatched"\s*:\s*null\s*,\s*')
 
 
-def feature(layer: Layer, *, where: str, params: Sequence = (), precision: int = 6) -> str | None:
-    """Return the first row matching `where` as a GeoJSON Feature text, or None."""
+def feature_sql(layer: Layer, *, precision: int = 6) -> str:
+    """Return a SQL expression giving one row of `layer` (aliased `t`) as GeoJSON Feature text."""
     props_sql = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
     geometry = _geometry_json(layer, tolerance=None, precision=precision)
     if on_postgis():
-        sql = (f"SELECT json_build_object('type', 'Feature', 'id', {layer.id}, 'geometry', {geometry}, "
-               f"'properties', json_build_object({props_sql}))::text")
-    else:
-        sql = (f"SELECT json_object('type', 'Feature', 'id', {layer.id}, 'geometry', {geometry}, "
-               f"'properties', json_object({props_sql}))")
-    sql += f" FROM {layer.table} t {layer.joins} WHERE {where} LIMIT 1"
+        return (f"json_build_object('type', 'Feature', 'id', {layer.id}, 'geometry', {geometry}, "
+                f"'properties', json_build_object({props_sql}))::text")
+    return (f"json_object('type', 'Feature', 'id', {layer.id}, 'geometry', {geometry}, "
+            f"'properties', json_object({props_sql}))")
+
+
+def feature(layer: Layer, *, where: str, params: Sequence = (), precision: int = 6) -> str | None:
+    """Return the first row matching `where` as a GeoJSON Feature text, or None."""
+    sql = f"SELECT {feature_sql(layer, precision=precision)} FROM {layer.table} t {layer.joins} WHERE {where} LIMIT 1"
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         row = cursor.fetchone()

@@ -115,9 +115,9 @@ def _view() -> Iterator[None]:
     from django.db import connection
 
     from infra.works.choices import PRIVATE_STAGES
-    from infra.works.selectors import _works_layer
+    from infra.works.selectors import works_layer
 
-    layer = _works_layer()
+    layer = works_layer()
     columns = ", ".join(f'{expression} AS "{name}"' for name, expression in layer.properties.items())
     # What the access policy lets an anonymous person see, written as it writes it (works_visible): "not private".
     stages = sorted(str(stage) for stage in PRIVATE_STAGES)

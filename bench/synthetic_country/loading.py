@@ -17,6 +17,7 @@ from synthetic_country import CODE_PREFIX, SOURCE, Dataset
 __all__ = ["TABLES", "digests", "load"]
 
 TABLES = ("geo_adminunit", "geo_village", "geo_baseroad", "works_work")
+FEATURES = "works_workfeature"  # derived from works_work by the database (infra.works.features)
 NULL = "\\N"
 CHUNK = 100_000
 VALID_FROM = "2025-07-01"  # the current vintage
@@ -195,13 +196,22 @@ def load(cursor, data: Dataset, *, log: Callable[[str], None] = lambda _text: No
     drop, create = _secondary(cursor)
     for statement in drop:
         cursor.execute(statement)
+    # Triggers off while copying: the works' stored features (infra.works.features) are built once, below.
+    cursor.execute("SET LOCAL session_replication_role = replica")
     for table, columns, constant, rows, text in _specs(data, base):
         cursor.copy_expert(f"COPY {table} ({', '.join([*columns, *constant])}) FROM STDIN",
                            _Reader(_chunks(rows, "\t".join(constant.values()), text)))
         lap(f"copy {table} ({rows:,} rows)")
+    cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     for statement in create:
         cursor.execute(statement)
     lap(f"{len(create)} indexes and constraints")
+    cursor.execute("SELECT to_regprocedure('works_feature_refresh(bigint[])') IS NOT NULL")
+    if cursor.fetchone()[0]:
+        new_works = "NULL" if not base["works_work"] else f"(SELECT array_agg(id) FROM works_work WHERE id > {int(base['works_work'])})"
+        cursor.execute(f"SELECT works_feature_refresh({new_works})")  # NULL: every work
+        cursor.execute(f"ANALYZE {FEATURES}")
+        lap("stored features")
     for table in TABLES:
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         cursor.execute(f"ANALYZE {table}")

@@ -106,7 +106,7 @@ def works_visible(user: Any, works: QuerySet | None = None) -> QuerySet:
     # Written as "not private" (the same set: a check constraint admits only known stages) because
     # that condition cannot use the (category, stage) index: when nearly every work is public, the
     # planner otherwise ANDs a bitmap of the whole index into every bbox query.
-    public = ~Q(stage__in=PRIVATE_STAGES)
+    public = ~Q(stage__in=sorted(PRIVATE_STAGES))  # sorted: the same SQL in every process
     if role == Role.COMMUNE_OFFICER:
         scope = commune_scope(user)
         return works.filter(public | Q(current_commune_id__in=scope) | Q(approved_commune_id__in=scope))

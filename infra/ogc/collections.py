@@ -24,7 +24,7 @@ from gis.models import AdminUnit, AdminUnitLevel, BaseRoad
 from gis.selectors import _link_layer, _unit_layer, _village_layer, unit_area_ids
 from infra.network.selectors import village_link_join
 from infra.works.models import Work
-from infra.works.selectors import WorkFilters, _match, _works_layer, province_area, work_feature, works_matching
+from infra.works.selectors import WorkFilters, province_area, work_feature, works_layer, works_match, works_matching
 
 __all__ = ["COLLECTIONS", "Collection", "Query", "collection_extent"]
 
@@ -70,7 +70,7 @@ def _works_page(user: Any, query: Query) -> Page:
         works = works.filter(approved_year__gte=query.start.year)
     if query.end:
         works = works.filter(approved_year__lte=query.end.year)
-    return feature_page(_works_layer(), match=_match(works), limit=query.limit, offset=query.offset)
+    return feature_page(works_layer(), match=works_match(works), limit=query.limit, offset=query.offset)
 
 
 def _works_item(user: Any, pk: int) -> str | None:

@@ -28,7 +28,7 @@ from gis.models import AdminUnit, BaseRoad, Village
 from infra.api.params import QueryParams, WorkFilterParams
 from infra.ogc.views import Problem, _messages, _problem
 from infra.works.models import Work
-from infra.works.selectors import WorkFilters, _match, works_matching
+from infra.works.selectors import WorkFilters, works_match, works_matching
 
 __all__ = ["MAX_ZOOM", "TILE_LAYERS", "feature_limit", "tile", "tile_bytes"]
 
@@ -103,7 +103,7 @@ def tile_bytes(layer_id: str, z: int, x: int, y: int, *, user: Any, filters: Wor
         # index (an IN over the whole visible set would hash every visible work of the country for every tile).
         visible = works_matching(user=user, filters=filters or WorkFilters()).filter(
             RawSQL(f'"{layer.table}"."geometry" && {envelope}', tile_params, output_field=BooleanField()))
-        match_sql, match_params = _match(visible)
+        match_sql, match_params = works_match(visible)
         conditions.append(f"t.id IN ({match_sql})")
         params += list(match_params)
     if layer.where:

@@ -7,3 +7,10 @@ class WorksConfig(AppConfig):
     label = "works"
     verbose_name = _("works")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from infra.works import features
+
+        post_migrate.connect(features.on_post_migrate, dispatch_uid="works-stored-features")

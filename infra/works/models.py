@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from gis.models import RoadClass, RoadSurface
 from infra.constraints import ValidationMixin
-from infra.works.choices import ALLOWED_GEOMETRY, STAGE_ORDER, Category, SchoolLevel, Stage, WaterSource, allowed_geometry_types
+from infra.works.choices import ALLOWED_GEOMETRY, PRIVATE_STAGES, STAGE_ORDER, Category, SchoolLevel, Stage, WaterSource, allowed_geometry_types
 
 
 class GeometryType(models.Func):
@@ -115,7 +115,13 @@ class Work(ValidationMixin, models.Model):
             models.CheckConstraint(condition=Q(approved_year__gte=2000, approved_year__lte=2100), name="work_year_plausible"),
             models.CheckConstraint(condition=Q(version__gte=1), name="work_version_positive"),
         ]
-        indexes = [models.Index(fields=["category", "stage"]), models.Index(fields=["approved_year"])]
+        indexes = [
+            models.Index(fields=["category", "stage"]),
+            models.Index(fields=["approved_year"]),
+            # The public's works in id order: the listings count and page them from this index alone
+            # (an index-only scan) instead of reading the table (infra.accounts.policy, gis.layers).
+            models.Index(fields=["id"], condition=~Q(stage__in=sorted(PRIVATE_STAGES)), name="work_public_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
@@ -226,3 +232,22 @@ class WorkDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class WorkFeature(models.Model):
+    """A work's Feature as the map, `/api/works/` and `/ogc/` list it, stored as GeoJSON text.
+
+    Derived data, never written by Python: on PostGIS, triggers (infra.works.features) rebuild a
+    work's row in the same transaction as any change to the work, its money, its upkeep or its
+    commune's name, so a page of features is the stored texts joined together instead of every
+    feature built again on every request. SpatiaLite builds features on each request and leaves
+    this table empty.
+    """
+
+    work = models.OneToOneField(Work, primary_key=True, db_column="id", on_delete=models.CASCADE, related_name="+")
+    feature = models.TextField()
+
+    class Meta:
+        verbose_name = _("stored feature")
+        verbose_name_plural = _("stored features")
+        default_permissions = ()

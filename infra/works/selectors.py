@@ -20,7 +20,7 @@ from gis.selectors import unit_area_ids
 from infra.accounts.policy import sees_internal, works_visible
 from infra.finance.models import Allocation, Disbursement
 from infra.maintenance.models import Inspection, Record, Schedule
-from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument
+from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkFeature
 
 __all__ = [
     "WorkFilters",
@@ -30,6 +30,8 @@ __all__ = [
     "work_feature",
     "work_get_visible",
     "works_geojson",
+    "works_layer",
+    "works_match",
     "works_matching",
     "works_page",
     "works_visible_to",
@@ -130,7 +132,8 @@ _DISBURSED = (
 _LAST_MAINTENANCE = f"(SELECT MAX(r.done_on) FROM {RECORDS} r WHERE r.work_id = t.id)"
 
 
-def _works_layer(*, detail: bool = False, internal: bool = False) -> Layer:
+def works_layer(*, detail: bool = False, internal: bool = False) -> Layer:
+    """Return how works are listed (`detail`: the one-work record; `internal`: with internal notes)."""
     properties = {
         "code": "t.code", "name": "t.name", "category": "t.category", "stage": "t.stage", "progress": "t.progress",
         "year": "t.approved_year", "commune_code": "c.code", "commune": "c.name", "approved_commune": "ac.name",
@@ -158,25 +161,27 @@ def _works_layer(*, detail: bool = False, internal: bool = False) -> Layer:
         spatial_index="geometry",
         properties=properties,
         joins=f"LEFT JOIN {UNITS} c ON c.id = t.current_commune_id LEFT JOIN {UNITS} ac ON ac.id = t.approved_commune_id",
+        # The listed feature is the same for everyone, so the database keeps it (infra.works.features).
+        stored="" if detail else WorkFeature._meta.db_table,
     )
 
 
-def _match(works: QuerySet[Work]) -> tuple[str, Any]:
+def works_match(works: QuerySet[Work]) -> tuple[str, Any]:
     """Return the SQL and params selecting the ids of a queryset, unordered."""
     return works.order_by().values("id").query.sql_with_params()
 
 
 def works_page(*, user, filters: WorkFilters, limit: int, offset: int = 0, zoom: int | None = None) -> Page:
     """Return one page of the works the person may see that pass the filters, as GeoJSON built in the database."""
-    match = _match(works_matching(user=user, filters=filters))
+    match = works_match(works_matching(user=user, filters=filters))
     precision = _precision_for_zoom(zoom) if zoom is not None else 6
-    return feature_page(_works_layer(), match=match, limit=limit, offset=offset, precision=precision)
+    return feature_page(works_layer(), match=match, limit=limit, offset=offset, precision=precision)
 
 
 def works_geojson(*, user, works: QuerySet[Work] | None = None) -> str:
     """Return the works the person may see as a GeoJSON FeatureCollection built in the database."""
     # The policy's queryset is the match query, so the map shows exactly what the policy allows.
-    return feature_collection(_works_layer(), match=_match(works_visible(user, works)))
+    return feature_collection(works_layer(), match=works_match(works_visible(user, works)))
 
 
 def work_get_visible(*, user, pk: int) -> Work:
@@ -193,7 +198,7 @@ def work_feature(*, user, pk: int) -> str | None:
         work = works_visible(user).only("id", "current_commune_id", "approved_commune_id").get(pk=pk)
     except Work.DoesNotExist:
         return None
-    layer = _works_layer(detail=True, internal=sees_internal(user, work))
+    layer = works_layer(detail=True, internal=sees_internal(user, work))
     # The record itself: enough decimals that a geometry read back equals the one written (to 1e-7°).
     return feature(layer, where="t.id = %s", params=[work.pk], precision=DETAIL_PRECISION)
 

@@ -1,0 +1,158 @@
+"""Each work's listed Feature, stored as text and kept current by the database (PostGIS).
+
+A page of the map, `/api/works/` or `/ogc/collections/works/items` is then the stored texts of its
+works joined together (gis.layers, `Layer.stored`) instead of every feature built again on every
+request (docs/benchmarks.md, "OGC API against pygeoapi: where the time goes").
+
+The texts are derived data and only the database writes them: triggers rebuild a work's text in
+the same transaction as any change to what the text shows — the work itself, its allocations and
+disbursements (the money sums), its maintenance records (the last date), the names and codes of
+its communes — whoever makes the change (services, the admin, an import, plain SQL). The SQL that
+builds a text is the listed layer's own (`feature_sql`), so stored and built features are the same
+document; after every migrate the functions are re-created from it, and when that SQL changed all
+texts are rebuilt. `stale()` compares every stored text with a fresh one (tests, operators).
+
+SpatiaLite keeps building features per request; its table stays empty.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from django.db import connections
+
+from gis.layers import STORED_PRECISION, feature_sql
+
+__all__ = ["install", "on_post_migrate", "rebuild", "stale"]
+
+_REFRESH = "works_feature_refresh"
+
+
+def _tables() -> dict[str, str]:
+    from gis.models import AdminUnit
+    from infra.finance.models import Allocation, Disbursement
+    from infra.maintenance.models import Record
+    from infra.works.models import Work, WorkFeature
+
+    return {"works": Work._meta.db_table, "features": WorkFeature._meta.db_table, "units": AdminUnit._meta.db_table,
+            "allocations": Allocation._meta.db_table, "disbursements": Disbursement._meta.db_table,
+            "records": Record._meta.db_table}
+
+
+def _built(where: str) -> str:
+    """Return a SELECT of (id, feature) for the works `where` (SQL over the works aliased `t`) admits."""
+    from infra.works.selectors import works_layer
+
+    layer = works_layer()
+    # Layer SQL doubles a literal % for the driver; a function body is not run through it.
+    text = feature_sql(layer, precision=STORED_PRECISION).replace("%%", "%")
+    joins = layer.joins.replace("%%", "%")
+    return f"SELECT t.id, {text} FROM {layer.table} t {joins} WHERE {where}"
+
+
+def _statements() -> tuple[str, list[str]]:
+    """Return the digest of the feature SQL and the statements creating the functions and triggers."""
+    n = _tables()
+    upsert = f"INSERT INTO {n['features']} (id, feature) %s ON CONFLICT (id) DO UPDATE SET feature = EXCLUDED.feature"
+    # NULL means every work. Given ids are looked up one by one (a semi-join over unnest, not `= ANY`,
+    # which would scan the array once per work), so a bulk update of many works stays linear.
+    given = "t.id IN (SELECT unnest(ids))"
+    body = "; ".join([
+        # Two transactions changing the same work (two payments, say) would each build its text
+        # without the other's uncommitted change, and the later write would win with a stale sum.
+        # So the work's row is locked first (in id order, against deadlocks); the statements after
+        # it take a new snapshot, which holds every change committed while this one waited.
+        f"SELECT count(*) FROM (SELECT 1 FROM {n['works']} t WHERE {given} ORDER BY t.id FOR NO KEY UPDATE) locked",
+        upsert % _built("ids IS NULL"),
+        upsert % _built(given),
+    ])
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    statements = [
+        f"CREATE OR REPLACE FUNCTION {_REFRESH}(ids bigint[]) RETURNS void LANGUAGE sql AS $body$ {body} $body$",
+        f"COMMENT ON FUNCTION {_REFRESH}(bigint[]) IS 'infra.works.features {digest}'",
+        # Works: statement triggers with the changed rows, so a bulk insert or update is one rebuild.
+        f"""CREATE OR REPLACE FUNCTION works_feature_on_works() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN PERFORM {_REFRESH}(ARRAY(SELECT id FROM changed)); RETURN NULL; END $body$""",
+        f"""CREATE OR REPLACE FUNCTION works_feature_on_money() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN
+              IF TG_TABLE_NAME = '{n['disbursements']}' THEN
+                PERFORM {_REFRESH}(ARRAY(SELECT work_id FROM {n['allocations']}
+                                         WHERE work_id IS NOT NULL AND id IN (NEW.allocation_id, OLD.allocation_id)));
+              ELSE
+                PERFORM {_REFRESH}(ARRAY(SELECT w FROM unnest(ARRAY[NEW.work_id, OLD.work_id]) w WHERE w IS NOT NULL));
+              END IF;
+              RETURN NULL;
+            END $body$""",
+        f"""CREATE OR REPLACE FUNCTION works_feature_on_units() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN
+              PERFORM {_REFRESH}(ARRAY(SELECT id FROM {n['works']}
+                                       WHERE current_commune_id = NEW.id OR approved_commune_id = NEW.id));
+              RETURN NULL;
+            END $body$""",
+    ]
+    for event in ("INSERT", "UPDATE"):
+        statements.append(
+            f"CREATE OR REPLACE TRIGGER works_feature_{event.lower()} AFTER {event} ON {n['works']} "
+            "REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()")
+    for table in ("allocations", "disbursements", "records"):
+        statements.append(
+            f"CREATE OR REPLACE TRIGGER works_feature AFTER INSERT OR UPDATE OR DELETE ON {n[table]} "
+            "FOR EACH ROW EXECUTE FUNCTION works_feature_on_money()")
+    statements.append(
+        f"CREATE OR REPLACE TRIGGER works_feature AFTER UPDATE OF name, code ON {n['units']} FOR EACH ROW "
+        "WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.code IS DISTINCT FROM NEW.code) "
+        "EXECUTE FUNCTION works_feature_on_units()")
+    return digest, statements
+
+
+def install(connection) -> bool:
+    """Create or update the functions and triggers; rebuild every text when the feature SQL changed.
+
+    Returns whether the texts were rebuilt. Does nothing off PostGIS.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    digest, statements = _statements()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT obj_description(to_regprocedure(%s), 'pg_proc')", [f"{_REFRESH}(bigint[])"])
+        row = cursor.fetchone()
+        changed = not row or row[0] != f"infra.works.features {digest}"
+        for statement in statements:
+            cursor.execute(statement)
+        if changed:
+            cursor.execute(f"SELECT {_REFRESH}(NULL)")
+    return changed
+
+
+def rebuild(connection=None) -> int:
+    """Rebuild every stored text (after a bulk load with triggers off, say); return how many there are."""
+    connection = connection or connections["default"]
+    if connection.vendor != "postgresql":
+        return 0
+    n = _tables()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {n['features']}")
+        cursor.execute(f"SELECT {_REFRESH}(NULL)")
+        cursor.execute(f"SELECT count(*) FROM {n['features']}")
+        return cursor.fetchone()[0]
+
+
+def stale(connection=None) -> list[int]:
+    """Return the ids of works whose stored text is missing or differs from a fresh one (PostGIS)."""
+    connection = connection or connections["default"]
+    if connection.vendor != "postgresql":
+        return []
+    n = _tables()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT b.id FROM ({_built('true')}) AS b(id, feature) "
+            f"LEFT JOIN {n['features']} s ON s.id = b.id WHERE s.feature IS DISTINCT FROM b.feature "
+            f"UNION SELECT s.id FROM {n['features']} s WHERE NOT EXISTS (SELECT 1 FROM {n['works']} w WHERE w.id = s.id) "
+            "ORDER BY 1"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def on_post_migrate(sender, using="default", **kwargs) -> None:
+    if sender.label != "works":
+        return
+    install(connections[using])
