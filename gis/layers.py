@@ -93,11 +93,17 @@ class Page:
     """One page of a layer: the FeatureCollection text and how many rows matched.
 
     `matched` is None when more than `COUNT_CAP` rows matched (the exact number was not taken).
+    `text` is UTF-8 bytes when the page was asked for `raw`.
     """
 
-    text: str
+    text: str | bytes
     matched: int | None
     returned: int
+
+    def head(self) -> bytes:
+        """Return the collection as UTF-8 bytes without its closing brace, for a caller to add members after."""
+        text = self.text if isinstance(self.text, bytes) else self.text.encode()
+        return text[:-1]
 
 
 def on_postgis() -> bool:
@@ -242,8 +248,9 @@ def _collection_sql(
         # The collection as text around the stored features (a JSON document equal to the one built below).
         head = "'{\"type\": \"FeatureCollection\", '"
         if counted:
-            head += (f" || '\"numberMatched\": ' || COALESCE((SELECT CASE WHEN n <= {int(cap)} THEN n END "
-                     "FROM layer_count)::text, 'null') || ', \"numberReturned\": ' || count(lf.id) || ', '")
+            # Past the cap numberMatched is left out here (an inexact count is never stated).
+            head += (f" || COALESCE((SELECT '\"numberMatched\": ' || n || ', ' FROM layer_count WHERE n <= {int(cap)}), '')"
+                     " || '\"numberReturned\": ' || count(lf.id) || ', '")
         elif returned:
             head += " || '\"numberReturned\": ' || count(lf.id) || ', '"
         built = feature_sql(layer, precision=STORED_PRECISION)
@@ -313,31 +320,42 @@ def feature_page(
     precision: int = 6,
     match: tuple[str, Sequence] | None = None,
     count_cap: int = COUNT_CAP,
+    raw: bool = False,
 ) -> Page:
     """Return one page (ordered by id) with `numberMatched` and `numberReturned`, in one statement.
 
     At most `count_cap` + 1 matching ids are counted; when that is the whole match, the page is
     sorted from it. Past `count_cap` the page comes from the whole
     match in id order, and the text carries `numberReturned` only. Features are built for the rows
-    of the page alone.
+    of the page alone. `raw`: the text as the database's UTF-8 bytes, for a response to pass on
+    without decoding and encoding it again.
     """
     match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
     cap = int(count_cap)
     sql = _collection_sql(layer, match=match_sql, page=_limit_sql(limit, offset), counted=True, tolerance=tolerance,
                           precision=precision, cap=cap)
     with connection.cursor() as cursor:
+        if raw and on_postgis():
+            import psycopg2.extensions
+
+            psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)  # this cursor only
         # The match appears three times (count, small page, large page): its parameters too.
         cursor.execute(sql, list(match_params) * 3)
         text, matched, returned = cursor.fetchone()
+    if raw and isinstance(text, str):
+        text = text.encode()
     if matched > cap:
         # Past the cap the count is not exact: leave numberMatched out rather than state a wrong number.
-        head, tail = text[:200], text[200:]
-        text = _NULL_MATCHED.sub("", head, count=1) + tail
+        pattern = _NULL_MATCHED_BYTES if isinstance(text, bytes) else _NULL_MATCHED
+        found = pattern.search(text, 0, 200)
+        if found:
+            text = text[:found.start()] + text[found.end():]
         return Page(text=text, matched=None, returned=returned)
     return Page(text=text, matched=matched, returned=returned)
 
 
 _NULL_MATCHED = re.compile(r'"numberMatched"\s*:\s*null\s*,\s*')
+_NULL_MATCHED_BYTES = re.compile(_NULL_MATCHED.pattern.encode())
 
 
 def feature_sql(layer: Layer, *, precision: int = 6) -> str:

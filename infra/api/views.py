@@ -93,7 +93,7 @@ def _page_response(request: Any, page: Page, *, limit: int, offset: int) -> Http
         links.append({"href": replace_query_param(url, "offset", max(0, offset - limit)), "rel": "prev", "type": GEOJSON})
     # The collection text ends with its closing brace; the links go in just before it.
     response = HttpResponse(content_type=GEOJSON)
-    response.write(page.text[:-1])
+    response.write(page.head())
     response.write(',"links":' + json.dumps(links) + "}")
     return response
 
@@ -121,7 +121,7 @@ class WorkListView(GeoJSONView):
         params = WorkListParams.parse(request.query_params)
         data = params.validated_data
         page = works_page(user=request.user, filters=params.filters(), limit=data["limit"], offset=data["offset"],
-                          zoom=data.get("zoom"))
+                          zoom=data.get("zoom"), raw=True)
         return _page_response(request, page, limit=data["limit"], offset=data["offset"])
 
     @extend_schema(

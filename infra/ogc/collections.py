@@ -41,6 +41,7 @@ class Query:
     start: date | None = None
     end: date | None = None
     filters: dict[str, Any] = field(default_factory=dict)
+    raw: bool = False  # the page's text as UTF-8 bytes (gis.layers.feature_page)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def _works_page(user: Any, query: Query) -> Page:
         works = works.filter(approved_year__gte=query.start.year)
     if query.end:
         works = works.filter(approved_year__lte=query.end.year)
-    return feature_page(works_layer(), match=works_match(works), limit=query.limit, offset=query.offset)
+    return feature_page(works_layer(), match=works_match(works), limit=query.limit, offset=query.offset, raw=query.raw)
 
 
 def _works_item(user: Any, pk: int) -> str | None:
@@ -107,8 +108,8 @@ def _units(current: bool) -> tuple[Callable, Callable, Callable]:
 
     def page(_user: Any, query: Query) -> Page:
         sql, params = where(query)
-        return feature_page(_unit_layer("boundary"), limit=query.limit, offset=query.offset, where=sql, params=params,
-                            bbox=query.bbox)
+        return feature_page(_unit_layer("boundary"), limit=query.limit, offset=query.offset, raw=query.raw, where=sql,
+                            params=params, bbox=query.bbox)
 
     def item(_user: Any, pk: int) -> str | None:
         sql, params = where(None)
@@ -141,7 +142,7 @@ def _commune_where(query: Query | None) -> tuple[str, list]:
 
 def _villages_page(_user: Any, query: Query) -> Page:
     where, params = _commune_where(query)
-    return feature_page(_village_layer(), limit=query.limit, offset=query.offset, where=where, params=params,
+    return feature_page(_village_layer(), limit=query.limit, offset=query.offset, raw=query.raw, where=where, params=params,
                         bbox=query.bbox)
 
 
@@ -155,7 +156,7 @@ def _links_layer() -> Layer:
 
 def _links_page(_user: Any, query: Query) -> Page:
     where, params = _commune_where(query)
-    return feature_page(_links_layer(), limit=query.limit, offset=query.offset, where=where, params=params,
+    return feature_page(_links_layer(), limit=query.limit, offset=query.offset, raw=query.raw, where=where, params=params,
                         bbox=query.bbox)
 
 
@@ -179,7 +180,7 @@ def _roads_page(_user: Any, query: Query) -> Page:
         if values:
             conditions.append(f"t.{name} IN ({', '.join(['%s'] * len(values))})")
             params += list(values)
-    return feature_page(_roads_layer(), limit=query.limit, offset=query.offset, where=" AND ".join(conditions),
+    return feature_page(_roads_layer(), limit=query.limit, offset=query.offset, raw=query.raw, where=" AND ".join(conditions),
                         params=params, bbox=query.bbox)
 
 

@@ -152,6 +152,9 @@ def _coordinates(z: str, x: str, y: str) -> tuple[int, int, int]:
 
 def _filters(layer: str, request: HttpRequest) -> WorkFilters | None:
     """Return the works filters of the query (as /api/works/ takes them); other layers take none."""
+    if not request.GET:
+        # Most tile requests have no query: nothing to check (the parsers would find nothing either).
+        return WorkFilters() if TILE_LAYERS[layer].policy else None
     try:
         if TILE_LAYERS[layer].policy:
             return WorkFilterParams.parse(request.GET).filters()

@@ -222,10 +222,11 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     found = _collection(collection_id)
     data = _parse(params_for(found.id), request)
     start, end = data.get("datetime", (None, None))
-    query = Query(limit=data["limit"], offset=data["offset"], bbox=data.get("bbox"), start=start, end=end,
-                  filters={name: data[name] for name in found.filters if data.get(name) not in (None, "", ())})
-    page = found.page(request.user, query)
     html = _wants_html(request)
+    query = Query(limit=data["limit"], offset=data["offset"], bbox=data.get("bbox"), start=start, end=end,
+                  filters={name: data[name] for name in found.filters if data.get(name) not in (None, "", ())},
+                  raw=not html)
+    page = found.page(request.user, query)
     media = HTML if html else GEOJSON
     url = request.build_absolute_uri()
     this = replace_query_param(url, "f", "html" if html else "json")
@@ -241,16 +242,16 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         links.append(_link(replace_query_param(this, "offset", offset_end), "next", media))
     if query.offset > 0:
         links.append(_link(replace_query_param(this, "offset", max(0, query.offset - query.limit)), "prev", media))
-    extra = ',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"}'
+    extra = (',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"}').encode()
     if html:
-        document = json.loads(page.text[:-1] + extra)
+        document = json.loads(page.head() + extra)
         return render(request, "ogc/page.html", {
             "document": document, "page_title": found.title, "collection": found, "features": document["features"],
             "columns": list(document["features"][0]["properties"]) if document["features"] else [],
         })
     response = HttpResponse(content_type=GEOJSON)
     # The collection text ends with its closing brace; links and time stamp go in just before it.
-    response.write(page.text[:-1])
+    response.write(page.head())
     response.write(extra)
     return response
 

@@ -171,11 +171,14 @@ def works_match(works: QuerySet[Work]) -> tuple[str, Any]:
     return works.order_by().values("id").query.sql_with_params()
 
 
-def works_page(*, user, filters: WorkFilters, limit: int, offset: int = 0, zoom: int | None = None) -> Page:
-    """Return one page of the works the person may see that pass the filters, as GeoJSON built in the database."""
+def works_page(*, user, filters: WorkFilters, limit: int, offset: int = 0, zoom: int | None = None,
+               raw: bool = False) -> Page:
+    """Return one page of the works the person may see that pass the filters, as GeoJSON built in the database.
+
+    `raw`: the text as UTF-8 bytes (gis.layers.feature_page)."""
     match = works_match(works_matching(user=user, filters=filters))
     precision = _precision_for_zoom(zoom) if zoom is not None else 6
-    return feature_page(works_layer(), match=match, limit=limit, offset=offset, precision=precision)
+    return feature_page(works_layer(), match=match, limit=limit, offset=offset, precision=precision, raw=raw)
 
 
 def works_geojson(*, user, works: QuerySet[Work] | None = None) -> str:

@@ -67,6 +67,16 @@ def test_page_over_the_count_cap_pages_without_counting(reference):
     assert [f["id"] for f in data["features"]] == [f["id"] for f in json.loads(exact.text)["features"]]
 
 
+@pytest.mark.parametrize("cap", [3, 10_000])
+def test_a_raw_page_is_the_same_document_as_utf8_bytes(reference, cap):
+    text = feature_page(UNITS, where=COMMUNES, params=["commune"], limit=4, offset=1, count_cap=cap)
+    raw = feature_page(UNITS, where=COMMUNES, params=["commune"], limit=4, offset=1, count_cap=cap, raw=True)
+    assert isinstance(raw.text, bytes) and raw.text == text.text.encode()
+    assert (raw.matched, raw.returned) == (text.matched, text.returned)
+    assert ("numberMatched" in json.loads(raw.text)) is (cap == 10_000)
+    assert json.loads(raw.head() + b', "extra": 1}') == {**json.loads(text.text), "extra": 1}
+
+
 def test_a_caller_may_give_the_match_query(reference):
     ids = list(AdminUnit.objects.filter(code__in=["03549", "03562"], valid_to__isnull=True).values_list("id", flat=True))
     match = AdminUnit.objects.filter(pk__in=ids).order_by().values("id").query.sql_with_params()
