@@ -225,18 +225,18 @@ def _collection_sql(
     geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
     stored = postgis and layer.stored and tolerance is None and int(precision) == STORED_PRECISION
     if counted:
-        # The count reads at most cap + 1 matching ids (an index-only scan where one serves). A match
-        # of at most cap rows is paged by sorting it, whatever index finds it (`id + 0` keeps the
-        # planner from walking the id index in order, hoping to meet a sparse match early); a larger
-        # match pages over the id index, where matches are dense. Each branch's condition is
+        # At most cap + 1 matching ids are read, once, and kept (an index-only scan where one serves).
+        # A match of at most cap rows is then paged by sorting those ids, whatever index found them; a
+        # larger match pages over the id index, where matches are dense. Each branch's condition is
         # evaluated once, before it runs, so only one branch reads anything.
         cap = int(cap)
-        counter = f"SELECT count(*) AS n FROM (SELECT id FROM ({match}) layer_c LIMIT {cap + 1}) layer_n"
-        small = (f"SELECT id FROM (SELECT id FROM ({match}) layer_s WHERE (SELECT n FROM layer_count) <= {cap} "
-                 f"ORDER BY id + 0{page}) layer_s2")
+        ids = f"SELECT id FROM ({match}) layer_c LIMIT {cap + 1}"
+        small = (f"SELECT id FROM (SELECT id FROM layer_ids WHERE (SELECT n FROM layer_count) <= {cap} "
+                 f"ORDER BY id{page}) layer_s2")
         large = (f"SELECT id FROM (SELECT id FROM ({match}) layer_l WHERE (SELECT n FROM layer_count) > {cap} "
                  f"ORDER BY id{page}) layer_l2")
-        ctes = f"WITH layer_count AS ({counter}), layer_page AS ({small} UNION ALL {large})"
+        ctes = (f"WITH layer_ids AS MATERIALIZED ({ids}), layer_count AS (SELECT count(*) AS n FROM layer_ids), "
+                f"layer_page AS ({small} UNION ALL {large})")
         # null past the cap; feature_page then drops the member (an inexact count is never stated).
         members = (f"'numberMatched', (SELECT CASE WHEN n <= {int(cap)} THEN n END FROM layer_count), "
                    "'numberReturned', count(lf.id), ")
@@ -339,8 +339,8 @@ def feature_page(
             import psycopg2.extensions
 
             psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)  # this cursor only
-        # The match appears three times (count, small page, large page): its parameters too.
-        cursor.execute(sql, list(match_params) * 3)
+        # The match appears twice (the ids counted, the large page): its parameters too.
+        cursor.execute(sql, list(match_params) * 2)
         text, matched, returned = cursor.fetchone()
     if raw and isinstance(text, str):
         text = text.encode()
