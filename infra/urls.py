@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from infra.ogc import views as ogc_views
+
 admin.site.site_header = _("Phong Thổ infrastructure works")
 admin.site.site_title = _("Works register")
 admin.site.index_title = _("Administration")
@@ -14,6 +16,8 @@ urlpatterns = [
     path("api/connectivity/", include("infra.network.urls_api")),
     path("connectivity/", include("infra.network.urls")),
     path("api/", include("infra.api.urls")),
+    # The landing page without its slash too: QGIS takes the address typed and does not follow a redirect.
+    path("ogc", ogc_views.landing, name="ogc-landing"),
     path("ogc/", include("infra.ogc.urls")),
     path("tiles/", include("infra.ogc.urls_tiles")),
     path("maintenance/", include("infra.maintenance.urls")),

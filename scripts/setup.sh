@@ -37,8 +37,14 @@ apt_update_once() {
     fi
 }
 
-# ensure_packages PKG... : install whichever of PKG are missing (root), or tell the user how (not root).
+# ensure_packages [--lean] PKG... : install whichever of PKG are missing (root), or tell the user how (not root).
+# --lean: without recommended packages (QGIS's recommendations alone are some sixty more).
 ensure_packages() {
+    local lean=()
+    if [[ "${1:-}" == --lean ]]; then
+        lean=(--no-install-recommends)
+        shift
+    fi
     if ! command -v dpkg-query >/dev/null 2>&1; then
         # Not Debian/Ubuntu: we cannot check, so carry on and let the Python check below explain.
         say "not a Debian-based system; make sure these are installed: $*"
@@ -57,7 +63,7 @@ ensure_packages() {
     fi
     apt_update_once
     say "installing ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${lean[@]}" "${missing[@]}"
 }
 
 # pg_major: set PG_MAJOR to the PostgreSQL major version to use (the installed cluster's, else
@@ -228,6 +234,10 @@ main() {
         pkgs+=("postgresql-$PG_MAJOR-postgis-3" chromium)
     fi
     ensure_packages "${pkgs[@]}"
+    if [[ "$mode" == test ]]; then
+        # QGIS's own OGC API – Features client reads /ogc/ in the tests (Debian's python3, not the venv).
+        ensure_packages --lean python3-qgis qgis-providers
+    fi
 
     choose_python || exit 1
     local py="$PICKED"
