@@ -10,12 +10,15 @@ exactly) or let `where` and `bbox` describe it.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from django.db import connection
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "COUNT_CAP",
@@ -218,12 +221,13 @@ def _collection_sql(
     """Return the statement; `match` selects ids, `page` orders and slices them (`counted`: slices; the order is by id).
 
     `counted` adds `numberMatched` and `numberReturned` (and returns both as extra columns);
-    `returned` adds `numberReturned` alone.
+    `returned` adds `numberReturned` alone. From the layer's `stored` table (when it serves), a last
+    column counts the rows missing from it.
     """
     props_sql = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
     postgis = on_postgis()
     geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
-    stored = postgis and layer.stored and tolerance is None and int(precision) == STORED_PRECISION
+    stored = _serves_stored(layer, tolerance=tolerance, precision=precision)
     if counted:
         # At most cap + 1 matching ids are read, once, and kept (an index-only scan where one serves).
         # A match of at most cap rows is then paged by sorting those ids, whatever index found them; a
@@ -253,13 +257,12 @@ def _collection_sql(
                      " || '\"numberReturned\": ' || count(lf.id) || ', '")
         elif returned:
             head += " || '\"numberReturned\": ' || count(lf.id) || ', '"
-        built = feature_sql(layer, precision=STORED_PRECISION)
+        # The last column counts the page's rows the stored table lacks (string_agg skips them): the
+        # caller then builds the page as below instead (see _stored_or_built), never a page short.
         return (
             f"{ctes} SELECT {head} || '\"features\": [' || COALESCE(string_agg(lf.feature, ', ' ORDER BY lf.id), '') "
-            f"|| ']}}'{extra} FROM layer_page CROSS JOIN LATERAL (SELECT layer_page.id AS id, COALESCE("
-            f"(SELECT s.feature FROM {layer.stored} s WHERE s.id = layer_page.id), "
-            # Never silently short: a row the stored table lacks is built here, as it would be without it.
-            f"(SELECT {built} FROM {layer.table} t {layer.joins} WHERE t.id = layer_page.id)) AS feature) lf"
+            f"|| ']}}'{extra}, count(lf.id) - count(lf.feature) FROM layer_page CROSS JOIN LATERAL "
+            f"(SELECT layer_page.id AS id, (SELECT s.feature FROM {layer.stored} s WHERE s.id = layer_page.id) AS feature) lf"
         )
     if postgis:
         return (
@@ -301,11 +304,32 @@ def feature_collection(
     """
     match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
     page = f" ORDER BY id{_limit_sql(limit, offset)}"
-    sql = _collection_sql(layer, match=match_sql, page=page, counted=False, tolerance=tolerance, precision=precision)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(match_params))
-        (text,) = cursor.fetchone()
-    return text
+
+    def run(layer: Layer) -> tuple:
+        sql = _collection_sql(layer, match=match_sql, page=page, counted=False, tolerance=tolerance, precision=precision)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(match_params))
+            return cursor.fetchone()
+
+    return _stored_or_built(layer, run, tolerance=tolerance, precision=precision)[0]
+
+
+def _serves_stored(layer: Layer, *, tolerance: float | None, precision: int) -> bool:
+    return bool(layer.stored) and on_postgis() and tolerance is None and int(precision) == STORED_PRECISION
+
+
+def _stored_or_built(layer: Layer, run: Callable[[Layer], tuple], *, tolerance: float | None, precision: int) -> tuple:
+    """Run a collection statement (`run`); if it joined stored features and some were missing, run it
+    again building every feature, so that a page is never short. Returns the statement's row without
+    the count of missing features."""
+    row = run(layer)
+    if not _serves_stored(layer, tolerance=tolerance, precision=precision):
+        return row
+    *row, missing = row
+    if missing:
+        logger.warning("%s lacks %s of the features asked for: built from %s instead", layer.stored, missing, layer.table)
+        return run(replace(layer, stored=""))
+    return tuple(row)
 
 
 def feature_page(
@@ -332,16 +356,20 @@ def feature_page(
     """
     match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
     cap = int(count_cap)
-    sql = _collection_sql(layer, match=match_sql, page=_limit_sql(limit, offset), counted=True, tolerance=tolerance,
-                          precision=precision, cap=cap)
-    with connection.cursor() as cursor:
-        if raw and on_postgis():
-            import psycopg2.extensions
 
-            psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)  # this cursor only
-        # The match appears twice (the ids counted, the large page): its parameters too.
-        cursor.execute(sql, list(match_params) * 2)
-        text, matched, returned = cursor.fetchone()
+    def run(layer: Layer) -> tuple:
+        sql = _collection_sql(layer, match=match_sql, page=_limit_sql(limit, offset), counted=True, tolerance=tolerance,
+                              precision=precision, cap=cap)
+        with connection.cursor() as cursor:
+            if raw and on_postgis():
+                import psycopg2.extensions
+
+                psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)  # this cursor only
+            # The match appears twice (the ids counted, the large page): its parameters too.
+            cursor.execute(sql, list(match_params) * 2)
+            return cursor.fetchone()
+
+    text, matched, returned = _stored_or_built(layer, run, tolerance=tolerance, precision=precision)
     if raw and isinstance(text, str):
         text = text.encode()
     if matched > cap:

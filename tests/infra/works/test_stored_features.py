@@ -129,11 +129,14 @@ def test_stale_finds_a_text_that_differs_and_rebuild_mends_it(register):
     assert_current(*register.works.values())
 
 
-def test_a_page_from_stored_texts_equals_the_page_built_live(register):
+def test_a_page_from_stored_texts_equals_the_page_built_live(register, caplog):
     layer = works_layer()
     live_layer = dataclasses.replace(layer, stored="")
     match = works_match(Work.objects.all())
-    # A missing stored text is built on the spot rather than left out.
+    assert json.loads(feature_page(layer, match=match, limit=100).text) == json.loads(
+        feature_page(live_layer, match=match, limit=100).text)
+    assert not caplog.records
+    # A page missing a stored text is built from the table instead, never left short, and it is logged.
     WorkFeature.objects.filter(pk=register["Q-1"].pk).delete()
     for limit, offset, cap in [(3, 0, 10_000), (100, 2, 10_000), (2, 0, 3), (5, 50, 10_000)]:
         got = feature_page(layer, match=match, limit=limit, offset=offset, count_cap=cap)
@@ -143,6 +146,7 @@ def test_a_page_from_stored_texts_equals_the_page_built_live(register):
     assert json.loads(feature_collection(layer, match=match)) == json.loads(feature_collection(live_layer, match=match))
     page = json.loads(feature_page(layer, match=match, limit=2, count_cap=3).text)
     assert "numberMatched" not in page and page["numberReturned"] == 2
+    assert any("lacks 1 of the features" in r.getMessage() for r in caplog.records)
 
 
 def test_install_rebuilds_every_text_when_the_feature_sql_changed(register):
