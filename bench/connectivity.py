@@ -10,7 +10,7 @@ installed with apt-get when absent). Then, interleaved, `--repeat` times, each a
 process (so its peak memory is its own):
 
 - floor: COPY (source, target) in binary into numpy, scipy connected_components;
-- routes: COPY the edges (source, target, hardened, all-season) and the villages; for every
+- routes: COPY the edges (source, target with the two flags in its top bits) and the villages; for every
   village: connected to its own commune centre, by an entirely hardened route, by an entirely
   all-season route; the sums per commune (the question the floor and pgRouting answer);
 - full (ours): also the node coordinates and lengths; every village's shortest path to its own
@@ -160,21 +160,28 @@ def arm_floor(scale: str) -> dict:
     return {"seconds": end - start, "read": read - start, "components": int(count)}
 
 
+FLAG_HARDENED, FLAG_ALL_SEASON = 1 << 30, 1 << 29
+
+
 def arm_routes(scale: str) -> dict:
     from gis.connectivity import route_labels
 
     connection = _connect()
     start = time.perf_counter()
     with connection.cursor() as cursor:
-        e = copy_binary(cursor, f"SELECT source, target, hardened, all_season FROM bench_{scale}_edges",
-                        [("source", "i4"), ("target", "i4"), ("hardened", "?"), ("all_season", "?")])
-        v = copy_binary(cursor, f"SELECT node, centre_node, population, poor FROM bench_{scale}_villages ORDER BY id",
-                        [("node", "i4"), ("centre_node", "i4"), ("population", "i4"), ("poor", "i4")])
         cursor.execute(f"SELECT max(id) + 1 FROM bench_{scale}_nodes")
         n_nodes = cursor.fetchone()[0]
+        assert n_nodes < FLAG_ALL_SEASON  # node ids leave the two top bits free for the flags
+        # The two flags ride in the target column's top bits: two columns to read, as for the floor.
+        e = copy_binary(cursor, f"SELECT source, target | (hardened::int << 30) | (all_season::int << 29) "
+                        f"FROM bench_{scale}_edges", [("source", "i4"), ("target", "i4")])
+        v = copy_binary(cursor, f"SELECT node, centre_node, population, poor FROM bench_{scale}_villages ORDER BY id",
+                        [("node", "i4"), ("centre_node", "i4"), ("population", "i4"), ("poor", "i4")])
     read = time.perf_counter()
-    s, t = e["source"].astype(np.int32), e["target"].astype(np.int32)
-    whole, hardened, all_season = route_labels(n_nodes, s, t, e["hardened"], e["all_season"])
+    packed = e["target"].astype(np.int32)
+    s, t = e["source"].astype(np.int32), packed & (FLAG_ALL_SEASON - 1)
+    hard, all_year_edge = (packed & FLAG_HARDENED) != 0, (packed & FLAG_ALL_SEASON) != 0
+    whole, hardened, all_season = route_labels(n_nodes, s, t, hard, all_year_edge)
     built = time.perf_counter()
     village, centre = v["node"].astype(np.int64), v["centre_node"].astype(np.int64)
     connected = whole[village] == whole[centre]
@@ -344,8 +351,8 @@ def report(results: dict, *, repeat: int, load: tuple[float, float]) -> str:
         "edges, one village per 10 edges, each village in the commune of its nearest centre.",
         "",
         "- *floor*: binary COPY of (source, target) into numpy, scipy `connected_components`;",
-        "- *routes*: binary COPY of the edges (source, target, hardened, all-season) and of the villages (node, "
-        "centre node, people, poor households); the three component labellings built (all edges, hardened, all-season); for every village: connected to its own commune centre, by a route entirely "
+        "- *routes*: binary COPY of the edges (source, and target with the hardened and all-season flags in its two "
+        "top bits) and of the villages (node, centre node, people, poor households); the three component labellings built (all edges, hardened, all-season); for every village: connected to its own commune centre, by a route entirely "
         "hardened, by a route entirely all-season; the per-commune sums — the question the floor and pgRouting answer;",
         "- *full*: *routes* plus every village's shortest path to its own centre (length, hardened share, all-season) — "
         "what `manage.py connectivity` stores;",
