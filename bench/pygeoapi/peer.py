@@ -63,9 +63,10 @@ class Server:
             raise AssertionError(f"{self.name} answered {response.status} to {path}: {body[:300]!r}")
         return body
 
-    def cpu_ms(self) -> tuple[float, float]:
-        """Return the time the worker and its database backends have spent on a CPU, and waiting for one (ms)."""
-        running = waiting = 0
+    def cpu_ms(self) -> tuple[float, float, float]:
+        """Return the time the worker and its database backends have spent on a CPU, and waiting for one, and
+        the backends' part of the first (ms)."""
+        running = waiting = database = 0
         for pid in (self.worker, *self.backends):
             tasks = list(Path(f"/proc/{pid}/task").glob("*/schedstat"))
             if not tasks:
@@ -73,7 +74,9 @@ class Server:
             for task in tasks:
                 on_cpu, queued, _slices = task.read_text().split()
                 running, waiting = running + int(on_cpu), waiting + int(queued)
-        return running / 1e6, waiting / 1e6
+                if pid != self.worker:
+                    database += int(on_cpu)
+        return running / 1e6, waiting / 1e6, database / 1e6
 
     def reset_peak(self) -> None:
         # Writing 5 to clear_refs resets the process's peak resident set (VmHWM) to its current size.
