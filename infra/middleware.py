@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
     def process_request(self, request):
-        if request.path_info.startswith(("/api/", "/ogc/", "/tiles/")):
+        if _is_api(request.path_info):
             return super().process_request(request)
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         supported = {code for code, _name in settings.LANGUAGES}
@@ -54,7 +54,7 @@ class DatabaseUnavailableMiddleware:
         message = _("The database is not answering at the moment. Try again in a minute; if you were saving, "
                     "check first whether your change was recorded.")
         headers = {"Retry-After": str(RETRY_AFTER_S)}
-        if request.path_info.startswith(("/api/", "/ogc/", "/tiles/")):
+        if _is_api(request.path_info):
             return JsonResponse({"detail": message}, status=503, headers=headers)
         page = f'<!doctype html><html lang="{escape(translation.get_language() or "vi")}"><meta charset="utf-8">' \
                f"<title>503</title><p>{escape(message)}</p></html>"
@@ -81,3 +81,8 @@ def database_unavailable(exception: BaseException) -> bool:
     code = getattr(cause, "pgcode", None)
     # No code at all: the client library lost or could not open the connection.
     return code is None or code[:2] in _TRANSIENT_PG_CLASSES or code in _TRANSIENT_PG_CODES
+
+
+def _is_api(path: str) -> bool:
+    """The machine-facing paths: /api/, /ogc/ (and /ogc itself, which QGIS asks for), /tiles/."""
+    return path == "/ogc" or path.startswith(("/api/", "/ogc/", "/tiles/"))

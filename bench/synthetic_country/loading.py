@@ -208,7 +208,8 @@ def load(cursor, data: Dataset, *, log: Callable[[str], None] = lambda _text: No
     lap(f"{len(create)} indexes and constraints")
     cursor.execute("SELECT to_regprocedure('works_feature_refresh(bigint[])') IS NOT NULL")
     if cursor.fetchone()[0]:
-        new_works = "NULL" if not base["works_work"] else f"(SELECT array_agg(id) FROM works_work WHERE id > {int(base['works_work'])})"
+        new_works = "NULL" if not base["works_work"] else (
+            f"(SELECT COALESCE(array_agg(id), '{{}}') FROM works_work WHERE id > {int(base['works_work'])})")
         cursor.execute(f"SELECT works_feature_refresh({new_works})")  # NULL: every work
         cursor.execute(f"ANALYZE {FEATURES}")
         lap("stored features")

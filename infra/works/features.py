@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db import connections
+from django.db import connections, transaction
 
 from gis.layers import STORED_PRECISION, feature_sql
 
-__all__ = ["install", "on_post_migrate", "rebuild", "stale"]
+__all__ = ["install", "on_post_migrate", "on_pre_migrate", "rebuild", "stale", "uninstall"]
 
 _REFRESH = "works_feature_refresh"
 
@@ -49,6 +49,15 @@ def _built(where: str) -> str:
     return f"SELECT t.id, {text} FROM {layer.table} t {joins} WHERE {where}"
 
 
+_TRIGGERS = {  # table key: trigger names on it
+    "works": ("works_feature_insert", "works_feature_update", "works_feature_delete"),
+    "allocations": ("works_feature", "works_feature_truncate"),
+    "disbursements": ("works_feature", "works_feature_truncate"),
+    "records": ("works_feature", "works_feature_truncate"),
+    "units": ("works_feature",),
+}
+
+
 def _statements() -> tuple[str, list[str]]:
     """Return the digest of the feature SQL and the statements creating the functions and triggers."""
     n = _tables()
@@ -59,22 +68,35 @@ def _statements() -> tuple[str, list[str]]:
     body = "; ".join([
         # Two transactions changing the same work (two payments, say) would each build its text
         # without the other's uncommitted change, and the later write would win with a stale sum.
-        # So the work's row is locked first (in id order, against deadlocks); the statements after
-        # it take a new snapshot, which holds every change committed while this one waited.
+        # So the work's row is locked first (in id order, against deadlocks), and its communes' rows
+        # shared (a rename holds them until it commits); the statements after take a new snapshot,
+        # which holds every change committed while this one waited.
         f"SELECT count(*) FROM (SELECT 1 FROM {n['works']} t WHERE {given} ORDER BY t.id FOR NO KEY UPDATE) locked",
+        f"SELECT count(*) FROM (SELECT 1 FROM {n['units']} u WHERE u.id IN (SELECT unnest(ARRAY[t.current_commune_id, "
+        f"t.approved_commune_id]) FROM {n['works']} t WHERE {given}) ORDER BY u.id FOR SHARE) shared",
         upsert % _built("ids IS NULL"),
         upsert % _built(given),
     ])
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    # SET search_path FROM CURRENT: the bodies name tables unqualified, and pg_restore empties the path.
+    fixed = "SET search_path FROM CURRENT"
     statements = [
-        f"CREATE OR REPLACE FUNCTION {_REFRESH}(ids bigint[]) RETURNS void LANGUAGE sql AS $body$ {body} $body$",
-        f"COMMENT ON FUNCTION {_REFRESH}(bigint[]) IS 'infra.works.features {digest}'",
+        f"CREATE OR REPLACE FUNCTION {_REFRESH}(ids bigint[]) RETURNS void LANGUAGE sql {fixed} AS $body$ {body} $body$",
         # Works: statement triggers with the changed rows, so a bulk insert or update is one rebuild.
-        f"""CREATE OR REPLACE FUNCTION works_feature_on_works() RETURNS trigger LANGUAGE plpgsql AS $body$
-            BEGIN PERFORM {_REFRESH}(ARRAY(SELECT id FROM changed)); RETURN NULL; END $body$""",
-        f"""CREATE OR REPLACE FUNCTION works_feature_on_money() RETURNS trigger LANGUAGE plpgsql AS $body$
+        f"""CREATE OR REPLACE FUNCTION works_feature_on_works() RETURNS trigger LANGUAGE plpgsql {fixed} AS $body$
             BEGIN
-              IF TG_TABLE_NAME = '{n['disbursements']}' THEN
+              IF TG_OP = 'DELETE' THEN
+                DELETE FROM {n['features']} WHERE id IN (SELECT id FROM gone);
+              ELSE
+                PERFORM {_REFRESH}(ARRAY(SELECT id FROM changed));
+              END IF;
+              RETURN NULL;
+            END $body$""",
+        f"""CREATE OR REPLACE FUNCTION works_feature_on_money() RETURNS trigger LANGUAGE plpgsql {fixed} AS $body$
+            BEGIN
+              IF TG_OP = 'TRUNCATE' THEN
+                PERFORM {_REFRESH}(NULL);
+              ELSIF TG_TABLE_NAME = '{n['disbursements']}' THEN
                 PERFORM {_REFRESH}(ARRAY(SELECT work_id FROM {n['allocations']}
                                          WHERE work_id IS NOT NULL AND id IN (NEW.allocation_id, OLD.allocation_id)));
               ELSE
@@ -82,45 +104,91 @@ def _statements() -> tuple[str, list[str]]:
               END IF;
               RETURN NULL;
             END $body$""",
-        f"""CREATE OR REPLACE FUNCTION works_feature_on_units() RETURNS trigger LANGUAGE plpgsql AS $body$
+        # The columns compared here, not in the trigger's definition, so that a migration may alter them.
+        f"""CREATE OR REPLACE FUNCTION works_feature_on_units() RETURNS trigger LANGUAGE plpgsql {fixed} AS $body$
             BEGIN
-              PERFORM {_REFRESH}(ARRAY(SELECT id FROM {n['works']}
-                                       WHERE current_commune_id = NEW.id OR approved_commune_id = NEW.id));
+              IF OLD.name IS DISTINCT FROM NEW.name OR OLD.code IS DISTINCT FROM NEW.code THEN
+                PERFORM {_REFRESH}(ARRAY(SELECT id FROM {n['works']}
+                                         WHERE current_commune_id = NEW.id OR approved_commune_id = NEW.id));
+              END IF;
               RETURN NULL;
             END $body$""",
+        f"CREATE OR REPLACE TRIGGER works_feature_insert AFTER INSERT ON {n['works']} "
+        "REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()",
+        f"CREATE OR REPLACE TRIGGER works_feature_update AFTER UPDATE ON {n['works']} "
+        "REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()",
+        # Django deletes the text first; plain SQL may not (the foreign key is checked at commit).
+        f"CREATE OR REPLACE TRIGGER works_feature_delete AFTER DELETE ON {n['works']} "
+        "REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()",
     ]
-    for event in ("INSERT", "UPDATE"):
-        statements.append(
-            f"CREATE OR REPLACE TRIGGER works_feature_{event.lower()} AFTER {event} ON {n['works']} "
-            "REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()")
     for table in ("allocations", "disbursements", "records"):
-        statements.append(
+        statements += [
             f"CREATE OR REPLACE TRIGGER works_feature AFTER INSERT OR UPDATE OR DELETE ON {n[table]} "
-            "FOR EACH ROW EXECUTE FUNCTION works_feature_on_money()")
-    statements.append(
-        f"CREATE OR REPLACE TRIGGER works_feature AFTER UPDATE OF name, code ON {n['units']} FOR EACH ROW "
-        "WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.code IS DISTINCT FROM NEW.code) "
-        "EXECUTE FUNCTION works_feature_on_units()")
+            "FOR EACH ROW EXECUTE FUNCTION works_feature_on_money()",
+            f"CREATE OR REPLACE TRIGGER works_feature_truncate AFTER TRUNCATE ON {n[table]} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_money()",
+        ]
+    statements.append(f"CREATE OR REPLACE TRIGGER works_feature AFTER UPDATE ON {n['units']} FOR EACH ROW "
+                      "EXECUTE FUNCTION works_feature_on_units()")
     return digest, statements
 
 
-def install(connection) -> bool:
-    """Create or update the functions and triggers; rebuild every text when the feature SQL changed.
+def _stamp(digest: str) -> str:
+    return f"COMMENT ON FUNCTION {_REFRESH}(bigint[]) IS 'infra.works.features {digest}'"
 
-    Returns whether the texts were rebuilt. Does nothing off PostGIS.
+
+def _exists(cursor, table: str) -> bool:
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+    return cursor.fetchone()[0]
+
+
+def _lock_and_rebuild(cursor) -> None:
+    """Rebuild every text in the caller's transaction. Writers' triggers wait for it (they write to the
+    table this locks) and then rebuild their own works, so no text ends older than its work; readers
+    keep reading the texts before until it commits."""
+    n = _tables()
+    cursor.execute(f"LOCK TABLE {n['features']} IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute(f"DELETE FROM {n['features']}")
+    cursor.execute(f"SELECT {_REFRESH}(NULL)")
+
+
+def uninstall(connection) -> None:
+    """Drop the triggers (the functions stay until the next install); nothing off PostGIS."""
+    if connection.vendor != "postgresql":
+        return
+    n = _tables()
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for key, names in _TRIGGERS.items():
+            if _exists(cursor, n[key]):
+                for name in names:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {n[key]}")
+
+
+def install(connection, *, rebuild_all: bool = False) -> bool:
+    """Create or update the functions and triggers, in one transaction with the rebuild of every text
+    when the feature SQL changed (or `rebuild_all`). Returns whether the texts were rebuilt.
+
+    Nothing off PostGIS. Without the stored table (migrated back before it), the triggers are dropped.
     """
     if connection.vendor != "postgresql":
         return False
+    n = _tables()
     digest, statements = _statements()
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if not all(_exists(cursor, table) for table in n.values()):
+            uninstall(connection)
+            return False
         cursor.execute("SELECT obj_description(to_regprocedure(%s), 'pg_proc')", [f"{_REFRESH}(bigint[])"])
         row = cursor.fetchone()
-        changed = not row or row[0] != f"infra.works.features {digest}"
+        rebuild_all = rebuild_all or not row or row[0] != f"infra.works.features {digest}"
+        # CREATE TRIGGER locks each table against writes until this transaction ends.
         for statement in statements:
             cursor.execute(statement)
-        if changed:
-            cursor.execute(f"SELECT {_REFRESH}(NULL)")
-    return changed
+        if rebuild_all:
+            _lock_and_rebuild(cursor)
+        # Stamped last, in the same transaction: a rebuild that fails is tried again next time.
+        cursor.execute(_stamp(digest))
+    return rebuild_all
 
 
 def rebuild(connection=None) -> int:
@@ -128,11 +196,9 @@ def rebuild(connection=None) -> int:
     connection = connection or connections["default"]
     if connection.vendor != "postgresql":
         return 0
-    n = _tables()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {n['features']}")
-        cursor.execute(f"SELECT {_REFRESH}(NULL)")
-        cursor.execute(f"SELECT count(*) FROM {n['features']}")
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        _lock_and_rebuild(cursor)
+        cursor.execute(f"SELECT count(*) FROM {_tables()['features']}")
         return cursor.fetchone()[0]
 
 
@@ -152,7 +218,15 @@ def stale(connection=None) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def on_post_migrate(sender, using="default", **kwargs) -> None:
+def on_pre_migrate(sender, using="default", plan=None, **kwargs) -> None:
+    # Migrations run without the triggers: their functions read columns a migration may rename or drop.
+    if sender.label == "works" and plan:
+        uninstall(connections[using])
+
+
+def on_post_migrate(sender, using="default", plan=None, **kwargs) -> None:
     if sender.label != "works":
         return
-    install(connections[using])
+    # After migrations (which ran without the triggers), every text is rebuilt; a flush or an empty plan
+    # only re-creates what is missing.
+    install(connections[using], rebuild_all=bool(plan))

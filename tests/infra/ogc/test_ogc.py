@@ -37,6 +37,16 @@ def codes(data) -> list[str]:
     return sorted(f["properties"]["code"] for f in data["features"])
 
 
+def test_landing_page_answers_without_its_slash_as_a_machine_path(reference):
+    from django.test import Client
+
+    # QGIS asks for the address as typed and does not follow a redirect; English asked, English given.
+    response, data = get(Client(HTTP_ACCEPT_LANGUAGE="en"), "/ogc")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response["Content-Language"] == "en"
+    assert data == get(Client(HTTP_ACCEPT_LANGUAGE="en"), "/ogc/")[1]
+
+
 def test_landing_page_links_what_the_core_requires(client, reference):
     response, data = get(client, "/ogc/")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"

@@ -201,3 +201,94 @@ def _someone_waits_for_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
         return cursor.fetchone()[0] > 0
+
+
+def test_a_work_deleted_with_plain_sql_takes_its_text(register):
+    work = WorkFactory(name="Xóa bằng SQL")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM works_work WHERE id = %s", [work.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign key, checked now rather than at commit
+    assert not WorkFeature.objects.filter(pk=work.pk).exists()
+
+
+def test_a_migration_may_alter_the_columns_the_texts_read(register):
+    # The triggers name no column, so widening a commune's name is not refused; the texts still follow.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE geo_adminunit ALTER COLUMN name TYPE varchar(300)")
+    AdminUnit.objects.filter(pk=register["A-1"].current_commune_id).update(name="Phong Thổ " + "x" * 250)
+    assert stored(register["A-1"])["properties"]["commune"] == "Phong Thổ " + "x" * 250
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_back_before_the_texts_and_forward_again_keeps_writes_working():
+    from django.core.management import call_command
+
+    work = WorkFactory(name="Trước")
+    try:
+        call_command("migrate", "works", "0004", verbosity=0)
+        with connection.cursor() as cursor:  # no trigger left to write into a table that is gone
+            cursor.execute("UPDATE works_work SET name = 'Sau khi lùi' WHERE id = %s", [work.pk])
+    finally:
+        call_command("migrate", verbosity=0)
+    assert stored(work)["properties"]["name"] == "Sau khi lùi"  # rebuilt after the migrations
+    Work.objects.filter(pk=work.pk).update(name="Sau khi tiến")
+    assert stored(work)["properties"]["name"] == "Sau khi tiến"
+    assert features.stale() == []
+
+
+def _run_while_held(hold, then) -> None:
+    """Run `hold` (which writes, then waits) in one thread and `then` in another once it has written;
+    let `hold` commit only after `then` is waiting for a lock (or 10 s)."""
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                hold()
+                written.set()
+                assert release.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            assert written.wait(10)
+            then()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert written.wait(10)
+    deadline = time.monotonic() + 10
+    while not _someone_waits_for_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_rebuild_during_a_write_does_not_undo_it():
+    work = WorkFactory(name="Tên cũ")
+    _run_while_held(lambda: Work.objects.filter(pk=work.pk).update(name="Tên mới"), features.rebuild)
+    assert stored(work)["properties"]["name"] == "Tên mới"
+    assert features.stale() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commune_renamed_while_a_work_moves_into_it(reference):
+    # The move is written first and held open; the rename waits for it, then finds the work in the commune.
+    target = AdminUnit.objects.filter(level="commune", valid_to__isnull=True).order_by("code").first()
+    work = WorkFactory(name="Chuyển xã")
+    _run_while_held(lambda: Work.objects.filter(pk=work.pk).update(current_commune=target),
+                    lambda: AdminUnit.objects.filter(pk=target.pk).update(name="Xã tên mới"))
+    assert stored(work)["properties"]["commune"] == "Xã tên mới"
+    assert features.stale() == []
