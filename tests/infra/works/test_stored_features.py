@@ -164,35 +164,11 @@ def test_two_transactions_changing_one_work_at_once_leave_its_text_with_both_cha
     # The first records later upkeep and stays open; the second records earlier upkeep meanwhile. Built
     # without the first's row, the second's text would say 2025-09-01 after both commit.
     work = WorkFactory(name="Hai người cùng ghi")
-    first_written, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def write(done_on: date, *, before=None, hold=None) -> None:
-        try:
-            if before is not None:
-                assert before.wait(10)
-            with transaction.atomic():
-                Record.objects.create(work_id=work.pk, done_on=done_on, cost=0, description=f"việc {done_on}")
-                if hold is not None:
-                    first_written.set()
-                    assert hold.wait(10)
-        except BaseException as exc:  # reported below, not lost in the thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def record(done_on: date):
+        return lambda: Record.objects.create(work_id=work.pk, done_on=done_on, cost=0, description=f"việc {done_on}")
 
-    first = threading.Thread(target=write, args=(date(2025, 10, 1),), kwargs={"hold": release})
-    second = threading.Thread(target=write, args=(date(2025, 9, 1),), kwargs={"before": first_written})
-    first.start()
-    second.start()
-    assert first_written.wait(10)
-    deadline = time.monotonic() + 10
-    while not _someone_waits_for_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    release.set()
-    first.join(30)
-    second.join(30)
-    assert not errors
+    _run_while_held(record(date(2025, 10, 1)), record(date(2025, 9, 1)))
     assert stored(work)["properties"]["last_maintenance"] == "2025-10-01"
     assert features.stale() == []
 
