@@ -9,8 +9,11 @@ the same transaction as any change to what the text shows — the work itself, i
 disbursements (the money sums), its maintenance records (the last date), the names and codes of
 its communes — whoever makes the change (services, the admin, an import, plain SQL). The SQL that
 builds a text is the listed layer's own (`feature_sql`), so stored and built features are the same
-document; after every migrate the functions are re-created from it, and when that SQL changed all
-texts are rebuilt. `stale()` compares every stored text with a fresh one (tests, operators).
+document. Migrations run without the triggers (they are dropped before, so a migration may alter or
+rename what the texts read); after them the functions and triggers are re-created from the current
+code and every text is rebuilt, in one transaction that holds writers off; a flush or an empty
+migrate only re-creates them, rebuilding when the SQL changed. `stale()` compares every stored text
+with a fresh one (tests, operators); `rebuild()` rebuilds them all.
 
 SpatiaLite keeps building features per request; its table stays empty.
 """
