@@ -268,3 +268,19 @@ def test_a_commune_renamed_while_a_work_moves_into_it(reference):
                     lambda: AdminUnit.objects.filter(pk=target.pk).update(name="Xã tên mới"))
     assert stored(work)["properties"]["commune"] == "Xã tên mới"
     assert features.stale() == []
+
+
+def test_the_command_checks_and_rebuilds_the_texts(register):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("stored_features", stdout=out)
+    assert out.getvalue().strip()  # every text matches
+    WorkFeature.objects.filter(pk=register["A-1"].pk).update(feature="{}")
+    with pytest.raises(CommandError, match=str(register["A-1"].pk)):
+        call_command("stored_features")
+    call_command("stored_features", "--rebuild", stdout=StringIO())
+    call_command("stored_features", stdout=StringIO())
+    assert features.stale() == []
