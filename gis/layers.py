@@ -58,7 +58,7 @@ class Layer:
 
     `stored` (PostGIS) names a table (id, feature) holding each row's Feature text as `feature_sql`
     builds it at STORED_PRECISION, kept current by the database itself; collections then join the
-    stored texts instead of building every feature (a row missing there is built on the spot).
+    stored texts instead of building every feature (a page missing any is built from the table instead).
     """
 
     table: str
@@ -346,7 +346,8 @@ def feature_page(
     count_cap: int = COUNT_CAP,
     raw: bool = False,
 ) -> Page:
-    """Return one page (ordered by id) with `numberMatched` and `numberReturned`, in one statement.
+    """Return one page (ordered by id) with `numberMatched` and `numberReturned`, in one statement
+    (two when stored features were missing: see _stored_or_built).
 
     At most `count_cap` + 1 matching ids are counted; when that is the whole match, the page is
     sorted from it. Past `count_cap` the page comes from the whole

@@ -31,14 +31,12 @@ _REFRESH = "works_feature_refresh"
 
 
 def _tables() -> dict[str, str]:
-    from gis.models import AdminUnit
-    from infra.finance.models import Allocation, Disbursement
-    from infra.maintenance.models import Record
-    from infra.works.models import Work, WorkFeature
+    # The listing's own table names (infra.works.selectors), plus the stored texts'.
+    from infra.works.models import WorkFeature
+    from infra.works.selectors import ALLOCATIONS, DISBURSEMENTS, RECORDS, UNITS, WORKS
 
-    return {"works": Work._meta.db_table, "features": WorkFeature._meta.db_table, "units": AdminUnit._meta.db_table,
-            "allocations": Allocation._meta.db_table, "disbursements": Disbursement._meta.db_table,
-            "records": Record._meta.db_table}
+    return {"works": WORKS, "features": WorkFeature._meta.db_table, "units": UNITS, "allocations": ALLOCATIONS,
+            "disbursements": DISBURSEMENTS, "records": RECORDS}
 
 
 def _built(where: str) -> str:

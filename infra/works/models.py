@@ -13,7 +13,16 @@ from simple_history.models import HistoricalRecords
 
 from gis.models import RoadClass, RoadSurface
 from infra.constraints import ValidationMixin
-from infra.works.choices import ALLOWED_GEOMETRY, PRIVATE_STAGES, STAGE_ORDER, Category, SchoolLevel, Stage, WaterSource, allowed_geometry_types
+from infra.works.choices import (
+    ALLOWED_GEOMETRY,
+    PRIVATE_STAGES,
+    STAGE_ORDER,
+    Category,
+    SchoolLevel,
+    Stage,
+    WaterSource,
+    allowed_geometry_types,
+)
 
 
 class GeometryType(models.Func):
