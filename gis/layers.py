@@ -27,6 +27,7 @@ __all__ = [
     "Layer",
     "Page",
     "bbox_condition",
+    "bbox_parts",
     "feature",
     "feature_collection",
     "feature_page",
@@ -158,6 +159,30 @@ def bbox_condition(bbox: BBox, *, geometry: str, table: str = "", column: str = 
     return f"MbrIntersects({geometry}, BuildMbr(%s, %s, %s, %s, 4326)) = 1 AND {exact}", bbox.values * 2
 
 
+def bbox_parts(bbox: BBox, *, table: str, outer: str, extent: str, geometry: str) -> tuple[tuple[str, list], tuple[str, list]]:
+    """Split "intersects the box" (PostGIS) into two disjoint conditions that together say the same, for counting.
+
+    `extent` names a column of `table` holding each row's bounding box as a PostgreSQL `box`, with a
+    GiST index that includes the id (and whatever else the caller filters on); `geometry` names its
+    geometry column; `outer` is how the outer query names the table. The first condition holds for the rows
+    whose bounding box lies inside the box: they intersect it, and an index-only scan finds them
+    without reading a geometry. The second holds for the other rows that intersect the box: their
+    bounding box crosses one of its four edges, so the index finds the few candidates by the edges
+    and only those are tested exactly.
+    """
+    box = "box(point(%s, %s), point(%s, %s))"
+    x0, y0, x1, y1 = corners = [bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat]
+    edges = [[x0, y0, x1, y0], [x0, y1, x1, y1], [x0, y0, x0, y1], [x1, y0, x1, y1]]
+    crossing = " OR ".join([f"e.{extent} && {box}"] * len(edges))
+    # OFFSET 0 keeps the exact test out of the candidates' scan: otherwise the planner also scans the
+    # geometry index over the whole box, which is the cost this split avoids.
+    edge = (
+        f"{outer}.id IN (SELECT c.id FROM (SELECT e.id, e.{geometry} AS g FROM {table} e WHERE ({crossing}) "
+        f"AND NOT e.{extent} <@ {box} OFFSET 0) c WHERE ST_Intersects(c.g, ST_MakeEnvelope(%s, %s, %s, %s, 4326)))"
+    )
+    return (f"{outer}.{extent} <@ {box}", corners), (edge, [v for side in edges for v in side] + corners + bbox.values)
+
+
 def _spatialite_index_enabled(table: str, column: str) -> bool:
     """Whether SpatiaLite maintains the R*Tree of a column (asked once per database and column)."""
     # A table that Django's SQLite schema editor rebuilt keeps an idx_ table that nothing
@@ -216,9 +241,14 @@ def _limit_sql(limit: int | None, offset: int) -> str:
 
 def _collection_sql(
     layer: Layer, *, match: str, page: str, counted: bool, tolerance: float | None, precision: int, returned: bool = False,
-    cap: int = 0,
+    cap: int = 0, count_match: str = "", exact_count: str = "",
 ) -> str:
     """Return the statement; `match` selects ids, `page` orders and slices them (`counted`: slices; the order is by id).
+
+    `count_match`, when given, selects the same ids as `match` in a form that is cheaper to count
+    (see bbox_parts); the ids are counted from it, and `match` pages past the cap. `exact_count`,
+    when given, is SQL giving the exact number of ids `match` selects (a number the database keeps):
+    nothing is counted, and `numberMatched` is stated whatever its size.
 
     `counted` adds `numberMatched` and `numberReturned` (and returns both as extra columns);
     `returned` adds `numberReturned` alone. From the layer's `stored` table (when it serves), a last
@@ -234,16 +264,20 @@ def _collection_sql(
         # larger match pages over the id index, where matches are dense. Each branch's condition is
         # evaluated once, before it runs, so only one branch reads anything.
         cap = int(cap)
-        ids = f"SELECT id FROM ({match}) layer_c LIMIT {cap + 1}"
+        ids = f"SELECT id FROM ({count_match or match}) layer_c LIMIT {cap + 1}"
         small = (f"SELECT id FROM (SELECT id FROM layer_ids WHERE (SELECT n FROM layer_count) <= {cap} "
                  f"ORDER BY id{page}) layer_s2")
         large = (f"SELECT id FROM (SELECT id FROM ({match}) layer_l WHERE (SELECT n FROM layer_count) > {cap} "
                  f"ORDER BY id{page}) layer_l2")
         ctes = (f"WITH layer_ids AS MATERIALIZED ({ids}), layer_count AS (SELECT count(*) AS n FROM layer_ids), "
                 f"layer_page AS ({small} UNION ALL {large})")
-        # null past the cap; feature_page then drops the member (an inexact count is never stated).
-        members = (f"'numberMatched', (SELECT CASE WHEN n <= {int(cap)} THEN n END FROM layer_count), "
-                   "'numberReturned', count(lf.id), ")
+        if exact_count:
+            small = (f"SELECT id FROM (SELECT id FROM ({match}) layer_s WHERE (SELECT n FROM layer_count) <= {cap} "
+                     f"ORDER BY id{page}) layer_s2")
+            ctes = f"WITH layer_count AS (SELECT ({exact_count}) AS n), layer_page AS ({small} UNION ALL {large})"
+        # A count past the cap is not exact: null here (feature_page drops the member), left out below.
+        stated, under_cap = ("n", "") if exact_count else (f"CASE WHEN n <= {cap} THEN n END", f" WHERE n <= {cap}")
+        members = f"'numberMatched', (SELECT {stated} FROM layer_count), 'numberReturned', count(lf.id), "
         extra = ", (SELECT n FROM layer_count), count(lf.id)"
     else:
         ctes = f"WITH layer_page AS (SELECT id FROM ({match}) layer_sub{page})"
@@ -253,7 +287,7 @@ def _collection_sql(
         head = "'{\"type\": \"FeatureCollection\", '"
         if counted:
             # Past the cap numberMatched is left out here (an inexact count is never stated).
-            head += (f" || COALESCE((SELECT '\"numberMatched\": ' || n || ', ' FROM layer_count WHERE n <= {int(cap)}), '')"
+            head += (f" || COALESCE((SELECT '\"numberMatched\": ' || n || ', ' FROM layer_count{under_cap}), '')"
                      " || '\"numberReturned\": ' || count(lf.id) || ', '")
         elif returned:
             head += " || '\"numberReturned\": ' || count(lf.id) || ', '"
@@ -345,6 +379,8 @@ def feature_page(
     match: tuple[str, Sequence] | None = None,
     count_cap: int = COUNT_CAP,
     raw: bool = False,
+    count_match: tuple[str, Sequence] | None = None,
+    exact_count: tuple[str, Sequence] | None = None,
 ) -> Page:
     """Return one page (ordered by id) with `numberMatched` and `numberReturned`, in one statement
     (two when stored features were missing: see _stored_or_built).
@@ -353,27 +389,32 @@ def feature_page(
     sorted from it. Past `count_cap` the page comes from the whole
     match in id order, and the text carries `numberReturned` only. Features are built for the rows
     of the page alone. `raw`: the text as the database's UTF-8 bytes, for a response to pass on
-    without decoding and encoding it again.
+    without decoding and encoding it again. `count_match`: the same ids as `match`, in SQL that
+    counts faster (see bbox_parts). `exact_count`: SQL giving the exact number of ids `match`
+    selects, without counting them; `numberMatched` is then stated whatever its size.
     """
     match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
+    count_sql, count_params = count_match if count_match is not None else (match_sql, match_params)
+    exact_sql, exact_params = exact_count if exact_count is not None else ("", ())
     cap = int(count_cap)
 
     def run(layer: Layer) -> tuple:
         sql = _collection_sql(layer, match=match_sql, page=_limit_sql(limit, offset), counted=True, tolerance=tolerance,
-                              precision=precision, cap=cap)
+                              precision=precision, cap=cap, count_match=count_sql, exact_count=exact_sql)
         with connection.cursor() as cursor:
             if raw and on_postgis():
                 import psycopg2.extensions
 
                 psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)  # this cursor only
-            # The match appears twice (the ids counted, the large page): its parameters too.
-            cursor.execute(sql, list(match_params) * 2)
+            # The count comes first, then the match for a page; the ids counted, or the exact number.
+            cursor.execute(sql, [*exact_params, *match_params, *match_params] if exact_sql
+                           else [*count_params, *match_params])
             return cursor.fetchone()
 
     text, matched, returned = _stored_or_built(layer, run, tolerance=tolerance, precision=precision)
     if raw and isinstance(text, str):
         text = text.encode()
-    if matched > cap:
+    if matched > cap and not exact_sql:
         # Past the cap the count is not exact: leave numberMatched out rather than state a wrong number.
         pattern = _NULL_MATCHED_BYTES if isinstance(text, bytes) else _NULL_MATCHED
         found = pattern.search(text, 0, 200)

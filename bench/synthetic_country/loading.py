@@ -211,8 +211,9 @@ def load(cursor, data: Dataset, *, log: Callable[[str], None] = lambda _text: No
         new_works = "NULL" if not base["works_work"] else (
             f"(SELECT COALESCE(array_agg(id), '{{}}') FROM works_work WHERE id > {int(base['works_work'])})")
         cursor.execute(f"SELECT works_feature_refresh({new_works})")  # NULL: every work
+        cursor.execute("SELECT works_count_rebuild()")  # the counts by category and stage, from all the works
         cursor.execute(f"ANALYZE {FEATURES}")
-        lap("stored features")
+        lap("stored features and counts")
     for table in TABLES:
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         cursor.execute(f"ANALYZE {table}")

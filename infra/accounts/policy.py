@@ -22,6 +22,7 @@ __all__ = [
     "require",
     "role_of",
     "sees_internal",
+    "stages_seen_whole",
     "works_visible",
 ]
 
@@ -111,6 +112,17 @@ def works_visible(user: Any, works: QuerySet | None = None) -> QuerySet:
         scope = commune_scope(user)
         return works.filter(public | Q(current_commune_id__in=scope) | Q(approved_commune_id__in=scope))
     return works.filter(public)
+
+
+def stages_seen_whole(user: Any) -> tuple[str, ...] | None:
+    """Return the stages of which the person sees every work, when the stage alone decides what they see
+    (as `works_visible` does); None when it does not (a commune officer also sees their communes' works)."""
+    role = role_of(user)
+    if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
+        return tuple(Stage.values)
+    if role == Role.COMMUNE_OFFICER:
+        return None
+    return tuple(stage for stage in Stage.values if stage not in PRIVATE_STAGES)
 
 
 def sees_internal(user: Any, work: Any | None = None) -> bool:

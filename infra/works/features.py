@@ -15,7 +15,15 @@ code and every text is rebuilt, in one transaction that holds writers off; a flu
 migrate only re-creates them, rebuilding when the SQL changed. `stale()` compares every stored text
 with a fresh one (tests, operators); `rebuild()` rebuilds them all.
 
-SpatiaLite keeps building features per request; its table stays empty.
+The same triggers keep how many works there are of each category and stage (`works_workcount`), so
+that a page of the whole register, or of some categories or stages, states its exact number matched
+without counting the works (infra.works.selectors.works_count). Each statement that adds, removes or
+re-stages works appends its changes as rows (+n, -n), and never updates a row, so concurrent writers
+never wait for one another there; every few hundred rows a writer folds the rows it can see into one
+per category and stage. The table belongs to this module, like the triggers: `install` creates it
+and fills it from the works; `count_errors()` compares it with the works.
+
+SpatiaLite keeps building features per request; its table stays empty, and it counts.
 """
 from __future__ import annotations
 
@@ -25,9 +33,13 @@ from django.db import connections, transaction
 
 from gis.layers import STORED_PRECISION, feature_sql
 
-__all__ = ["install", "on_post_migrate", "on_pre_migrate", "rebuild", "stale", "uninstall"]
+__all__ = ["COUNTS", "count_errors", "install", "on_post_migrate", "on_pre_migrate", "rebuild", "stale", "uninstall"]
 
 _REFRESH = "works_feature_refresh"
+_RECOUNT = "works_count_rebuild"
+COUNTS = "works_workcount"
+# A writer folds the counts' rows when the id it was given is a multiple of this.
+_FOLD_EVERY = 256
 
 
 def _tables() -> dict[str, str]:
@@ -37,6 +49,16 @@ def _tables() -> dict[str, str]:
 
     return {"works": WORKS, "features": WorkFeature._meta.db_table, "units": UNITS, "allocations": ALLOCATIONS,
             "disbursements": DISBURSEMENTS, "records": RECORDS}
+
+
+def _counts_sql(rows: str) -> str:
+    """Return PL/pgSQL appending the changes `rows` (SQL giving category, stage, n) to the counts; it sets
+    `fold` when one of the new rows' ids is a multiple of _FOLD_EVERY."""
+    return (
+        f"WITH appended AS (INSERT INTO {COUNTS} (category, stage, n) SELECT category, stage, sum(n) FROM ({rows}) c "
+        f"GROUP BY category, stage HAVING sum(n) <> 0 RETURNING id) "
+        f"SELECT COALESCE(bool_or(id % {_FOLD_EVERY} = 0), false) FROM appended INTO fold"
+    )
 
 
 def _built(where: str) -> str:
@@ -51,7 +73,7 @@ def _built(where: str) -> str:
 
 
 _TRIGGERS = {  # table key: trigger names on it
-    "works": ("works_feature_insert", "works_feature_update", "works_feature_delete"),
+    "works": ("works_feature_insert", "works_feature_update", "works_feature_delete", "works_feature_truncate"),
     "allocations": ("works_feature", "works_feature_truncate"),
     "disbursements": ("works_feature", "works_feature_truncate"),
     "records": ("works_feature", "works_feature_truncate"),
@@ -78,18 +100,41 @@ def _statements() -> tuple[str, list[str]]:
         upsert % _built("ids IS NULL"),
         upsert % _built(given),
     ])
-    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
     # SET search_path FROM CURRENT: the bodies name tables unqualified, and pg_restore empties the path.
     fixed = "SET search_path FROM CURRENT"
     statements = [
         f"CREATE OR REPLACE FUNCTION {_REFRESH}(ids bigint[]) RETURNS void LANGUAGE sql {fixed} AS $body$ {body} $body$",
+        f"""CREATE OR REPLACE FUNCTION {_RECOUNT}() RETURNS void LANGUAGE sql {fixed} AS $body$
+            DELETE FROM {COUNTS};
+            INSERT INTO {COUNTS} (category, stage, n) SELECT category, stage, count(*) FROM {n['works']} GROUP BY 1, 2
+            $body$""",
         # Works: statement triggers with the changed rows, so a bulk insert or update is one rebuild.
+        # Folding deletes the rows this transaction can see and adds them up again: rows other writers
+        # have not committed yet stay as they are, and rows another fold holds are skipped (it adds
+        # them up itself), so a fold never waits.
         f"""CREATE OR REPLACE FUNCTION works_feature_on_works() RETURNS trigger LANGUAGE plpgsql {fixed} AS $body$
+            DECLARE
+              fold boolean;
             BEGIN
-              IF TG_OP = 'DELETE' THEN
+              IF TG_OP = 'TRUNCATE' THEN
+                DELETE FROM {COUNTS};
+                RETURN NULL;
+              ELSIF TG_OP = 'DELETE' THEN
                 DELETE FROM {n['features']} WHERE id IN (SELECT id FROM gone);
+                {_counts_sql("SELECT category, stage, -1 AS n FROM gone")};
+              ELSIF TG_OP = 'INSERT' THEN
+                PERFORM {_REFRESH}(ARRAY(SELECT id FROM changed));
+                {_counts_sql("SELECT category, stage, 1 AS n FROM changed")};
               ELSE
                 PERFORM {_REFRESH}(ARRAY(SELECT id FROM changed));
+                {_counts_sql("SELECT category, stage, 1 AS n FROM changed UNION ALL "
+                             "SELECT category, stage, -1 FROM previous")};
+              END IF;
+              IF fold THEN
+                WITH folded AS (DELETE FROM {COUNTS} WHERE id IN (SELECT id FROM {COUNTS} FOR UPDATE SKIP LOCKED)
+                                RETURNING category, stage, n)
+                INSERT INTO {COUNTS} (category, stage, n)
+                SELECT category, stage, sum(n) FROM folded GROUP BY 1, 2 HAVING sum(n) <> 0;
               END IF;
               RETURN NULL;
             END $body$""",
@@ -117,10 +162,12 @@ def _statements() -> tuple[str, list[str]]:
         f"CREATE OR REPLACE TRIGGER works_feature_insert AFTER INSERT ON {n['works']} "
         "REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()",
         f"CREATE OR REPLACE TRIGGER works_feature_update AFTER UPDATE ON {n['works']} "
-        "REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()",
+        "REFERENCING OLD TABLE AS previous NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()",
         # Django deletes the text first; plain SQL may not (the foreign key is checked at commit).
         f"CREATE OR REPLACE TRIGGER works_feature_delete AFTER DELETE ON {n['works']} "
         "REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()",
+        f"CREATE OR REPLACE TRIGGER works_feature_truncate AFTER TRUNCATE ON {n['works']} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION works_feature_on_works()",
     ]
     for table in ("allocations", "disbursements", "records"):
         statements += [
@@ -131,6 +178,7 @@ def _statements() -> tuple[str, list[str]]:
         ]
     statements.append(f"CREATE OR REPLACE TRIGGER works_feature AFTER UPDATE ON {n['units']} FOR EACH ROW "
                       "EXECUTE FUNCTION works_feature_on_units()")
+    digest = hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]
     return digest, statements
 
 
@@ -148,9 +196,10 @@ def _lock_and_rebuild(cursor) -> None:
     table this locks) and then rebuild their own works, so no text ends older than its work; readers
     keep reading the texts before until it commits."""
     n = _tables()
-    cursor.execute(f"LOCK TABLE {n['features']} IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute(f"LOCK TABLE {n['features']}, {COUNTS} IN SHARE ROW EXCLUSIVE MODE")
     cursor.execute(f"DELETE FROM {n['features']}")
     cursor.execute(f"SELECT {_REFRESH}(NULL)")
+    cursor.execute(f"SELECT {_RECOUNT}()")
 
 
 def uninstall(connection) -> None:
@@ -182,6 +231,10 @@ def install(connection, *, rebuild_all: bool = False) -> bool:
         cursor.execute("SELECT obj_description(to_regprocedure(%s), 'pg_proc')", [f"{_REFRESH}(bigint[])"])
         row = cursor.fetchone()
         rebuild_all = rebuild_all or not row or row[0] != f"infra.works.features {digest}"
+        if not _exists(cursor, COUNTS):
+            cursor.execute(f"CREATE TABLE {COUNTS} (id bigserial PRIMARY KEY, category text NOT NULL, "
+                           "stage text NOT NULL, n bigint NOT NULL)")
+            rebuild_all = True
         # CREATE TRIGGER locks each table against writes until this transaction ends.
         for statement in statements:
             cursor.execute(statement)
@@ -217,6 +270,21 @@ def stale(connection=None) -> list[int]:
             "ORDER BY 1"
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def count_errors(connection=None) -> list[tuple[str, str, int, int]]:
+    """Return (category, stage, kept, counted) wherever the kept counts differ from the works (PostGIS)."""
+    connection = connection or connections["default"]
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT category, stage, COALESCE(k.n, 0), COALESCE(w.n, 0) "
+            f"FROM (SELECT category, stage, sum(n) AS n FROM {COUNTS} GROUP BY 1, 2) k "
+            f"FULL JOIN (SELECT category, stage, count(*) AS n FROM {_tables()['works']} GROUP BY 1, 2) w "
+            "USING (category, stage) WHERE COALESCE(k.n, 0) <> COALESCE(w.n, 0) ORDER BY 1, 2"
+        )
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def on_pre_migrate(sender, using="default", plan=None, **kwargs) -> None:

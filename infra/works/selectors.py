@@ -5,7 +5,7 @@ API, the detail page and the printable map show exactly what the person may see.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -13,13 +13,17 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from gis.layers import BBox, Layer, Page, bbox_condition, feature, feature_collection, feature_page, json_bool, json_subarray
+from gis.layers import (
+    BBox, Layer, Page, bbox_condition, bbox_parts, feature, feature_collection, feature_page, json_bool, json_subarray,
+    on_postgis,
+)
 from gis.layers import precision_for_zoom as _precision_for_zoom
 from gis.models import AdminUnit, AdminUnitLevel, Village
 from gis.selectors import unit_area_ids
-from infra.accounts.policy import sees_internal, works_visible
+from infra.accounts.policy import sees_internal, stages_seen_whole, works_visible
 from infra.finance.models import Allocation, Disbursement
 from infra.maintenance.models import Inspection, Record, Schedule
+from infra.works.features import COUNTS
 from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkFeature
 
 __all__ = [
@@ -31,6 +35,8 @@ __all__ = [
     "work_get_visible",
     "works_geojson",
     "works_layer",
+    "works_count",
+    "works_in_box",
     "works_match",
     "works_matching",
     "works_page",
@@ -42,6 +48,8 @@ UNITS = AdminUnit._meta.db_table
 ALLOCATIONS = Allocation._meta.db_table
 DISBURSEMENTS = Disbursement._meta.db_table
 RECORDS = Record._meta.db_table
+# Each work's bounding box as a PostgreSQL box, with its GiST index (PostGIS only: works migration 0006).
+EXTENT = "extent"
 
 
 def province_area() -> GEOSGeometry | None:
@@ -112,11 +120,49 @@ def works_matching(*, user, filters: WorkFilters) -> QuerySet[Work]:
     if filters.q:
         works = works.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
     if filters.bbox is not None:
-        table = f'"{WORKS}"'
-        sql, params = bbox_condition(filters.bbox, geometry=f'{table}."geometry"', table=WORKS, column="geometry",
-                                     id=f'{table}."id"')
-        works = works.filter(RawSQL(sql, params, output_field=BooleanField()))
+        works = _in_box(works, filters.bbox)
     return works_visible(user, works)
+
+
+_TABLE = f'"{WORKS}"'
+
+
+def _in_box(works: QuerySet[Work], bbox: BBox) -> QuerySet[Work]:
+    sql, params = bbox_condition(bbox, geometry=f'{_TABLE}."geometry"', table=WORKS, column="geometry",
+                                 id=f'{_TABLE}."id"')
+    return works.filter(RawSQL(sql, params, output_field=BooleanField()))
+
+
+def works_count(*, user, filters: WorkFilters) -> tuple[str, list] | None:
+    """Return SQL (and params) giving the exact number of `works_matching(user, filters)` from the counts
+    the database keeps by category and stage (infra.works.features), or None where they cannot answer:
+    off PostGIS, for a commune officer, or with a filter other than categories and stages."""
+    if not on_postgis() or replace(filters, categories=(), stages=()) != WorkFilters():
+        return None
+    stages = stages_seen_whole(user)
+    if stages is None:
+        return None
+    if filters.stages:
+        stages = tuple(stage for stage in stages if stage in filters.stages)
+    conditions, params = [f"stage IN ({', '.join(['%s'] * len(stages))})" if stages else "false"], list(stages)
+    if filters.categories:
+        conditions.append(f"category IN ({', '.join(['%s'] * len(filters.categories))})")
+        params += list(filters.categories)
+    return f"SELECT COALESCE(sum(n), 0)::bigint FROM {COUNTS} WHERE {' AND '.join(conditions)}", params
+
+
+def works_in_box(works: QuerySet[Work], bbox: BBox | None) -> tuple[tuple[str, Any], tuple[str, Any] | None]:
+    """Return the ids of `works` (a queryset not yet narrowed to a box) that intersect the box, as
+    feature_page's `match` and `count_match`: the second, on PostGIS, is the same ids in two parts
+    that count from the index of the works' extents alone (gis.layers.bbox_parts), or None."""
+    if bbox is None:
+        return works_match(works), None
+    match = works_match(_in_box(works, bbox))
+    if not on_postgis():
+        return match, None
+    inside, crossing = bbox_parts(bbox, table=WORKS, outer=_TABLE, extent=EXTENT, geometry="geometry")
+    parts = [works_match(works.filter(RawSQL(sql, params, output_field=BooleanField()))) for sql, params in (inside, crossing)]
+    return match, (" UNION ALL ".join(f"({sql})" for sql, _params in parts), [p for _sql, params in parts for p in params])
 
 
 def _signed(alias: str) -> str:
@@ -176,9 +222,10 @@ def works_page(*, user, filters: WorkFilters, limit: int, offset: int = 0, zoom:
     """Return one page of the works the person may see that pass the filters, as GeoJSON built in the database.
 
     `raw`: the text as UTF-8 bytes (gis.layers.feature_page)."""
-    match = works_match(works_matching(user=user, filters=filters))
+    match, count_match = works_in_box(works_matching(user=user, filters=replace(filters, bbox=None)), filters.bbox)
     precision = _precision_for_zoom(zoom) if zoom is not None else 6
-    return feature_page(works_layer(), match=match, limit=limit, offset=offset, precision=precision, raw=raw)
+    return feature_page(works_layer(), match=match, count_match=count_match, limit=limit, offset=offset,
+                        precision=precision, raw=raw, exact_count=works_count(user=user, filters=filters))
 
 
 def works_geojson(*, user, works: QuerySet[Work] | None = None) -> str:

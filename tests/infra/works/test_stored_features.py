@@ -24,6 +24,7 @@ from infra.works.selectors import works_layer, works_match
 from infra.works.services import work_stage_change, work_update
 from tests.factories import WorkFactory
 from tests.infra.api.register import build_register
+from tests.infra.works.held import run_while_held
 
 pytestmark = [
     pytest.mark.django_db,
@@ -168,15 +169,9 @@ def test_two_transactions_changing_one_work_at_once_leave_its_text_with_both_cha
     def record(done_on: date):
         return lambda: Record.objects.create(work_id=work.pk, done_on=done_on, cost=0, description=f"việc {done_on}")
 
-    _run_while_held(record(date(2025, 10, 1)), record(date(2025, 9, 1)))
+    run_while_held(record(date(2025, 10, 1)), record(date(2025, 9, 1)))
     assert stored(work)["properties"]["last_maintenance"] == "2025-10-01"
     assert features.stale() == []
-
-
-def _someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return cursor.fetchone()[0] > 0
 
 
 def test_a_work_deleted_with_plain_sql_takes_its_text(register):
@@ -212,49 +207,10 @@ def test_migrating_back_before_the_texts_and_forward_again_keeps_writes_working(
     assert features.stale() == []
 
 
-def _run_while_held(hold, then) -> None:
-    """Run `hold` (which writes, then waits) in one thread and `then` in another once it has written;
-    let `hold` commit only after `then` is waiting for a lock (or 10 s)."""
-    written, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                hold()
-                written.set()
-                assert release.wait(10)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    def second() -> None:
-        try:
-            assert written.wait(10)
-            then()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    assert written.wait(10)
-    deadline = time.monotonic() + 10
-    while not _someone_waits_for_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    release.set()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_full_rebuild_during_a_write_does_not_undo_it():
     work = WorkFactory(name="Tên cũ")
-    _run_while_held(lambda: Work.objects.filter(pk=work.pk).update(name="Tên mới"), features.rebuild)
+    run_while_held(lambda: Work.objects.filter(pk=work.pk).update(name="Tên mới"), features.rebuild)
     assert stored(work)["properties"]["name"] == "Tên mới"
     assert features.stale() == []
 
@@ -264,7 +220,7 @@ def test_a_commune_renamed_while_a_work_moves_into_it(reference):
     # The move is written first and held open; the rename waits for it, then finds the work in the commune.
     target = AdminUnit.objects.filter(level="commune", valid_to__isnull=True).order_by("code").first()
     work = WorkFactory(name="Chuyển xã")
-    _run_while_held(lambda: Work.objects.filter(pk=work.pk).update(current_commune=target),
+    run_while_held(lambda: Work.objects.filter(pk=work.pk).update(current_commune=target),
                     lambda: AdminUnit.objects.filter(pk=target.pk).update(name="Xã tên mới"))
     assert stored(work)["properties"]["commune"] == "Xã tên mới"
     assert features.stale() == []

@@ -1,0 +1,115 @@
+"""Works in a box: /api/works/ and /ogc/ find exactly the works whose geometry intersects it.
+
+On PostGIS the count reads an index of the works' extents (gis.layers.bbox_parts: extents inside the
+box, then the few crossing its edges, tested exactly); these shapes sit inside, on and around the
+box's edges and corners, and the answer is checked against GEOS in Python, on both databases.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.gis.geos import GEOSGeometry, LineString, Point, Polygon
+
+from gis.layers import BBox, feature_page
+from infra.accounts.models import Role
+from infra.works.choices import Category, Stage
+from infra.works.models import Work
+from infra.works.selectors import WorkFilters, works_in_box, works_layer, works_matching
+from tests.factories import WorkFactory, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+BOX = (103.30, 22.50, 103.40, 22.60)
+QUERY = ",".join(f"{v:.2f}" for v in BOX)
+SHAPES = {
+    "point inside": Point(103.35, 22.55),
+    "point on the right edge": Point(103.40, 22.55),
+    "point on a corner": Point(103.30, 22.50),
+    "point just outside": Point(103.4001, 22.55),
+    "line inside": LineString((103.31, 22.51), (103.32, 22.52)),
+    "line across": LineString((103.25, 22.55), (103.45, 22.55)),
+    "line touching a corner": LineString((103.40, 22.60), (103.45, 22.65)),
+    # Each of these crosses one edge of the box only.
+    "line crossing the left edge": LineString((103.25, 22.53), (103.32, 22.54)),
+    "line crossing the right edge": LineString((103.38, 22.55), (103.45, 22.56)),
+    "polygon crossing the bottom edge": Polygon.from_bbox((103.33, 22.45, 103.36, 22.52)),
+    # Its extent holds the whole box, but the line runs below and to the right of it.
+    "hook around": LineString((103.25, 22.45), (103.45, 22.45), (103.45, 22.65)),
+    "polygon over the box": Polygon.from_bbox((103.2, 22.4, 103.5, 22.7)),
+    # Its extent holds the box too, but the box lies in its hole.
+    "ring around": Polygon(((103.2, 22.4), (103.5, 22.4), (103.5, 22.7), (103.2, 22.7), (103.2, 22.4)),
+                           ((103.28, 22.48), (103.28, 22.62), (103.42, 22.62), (103.42, 22.48), (103.28, 22.48))),
+    "polygon crossing the top edge": Polygon.from_bbox((103.33, 22.58, 103.36, 22.65)),
+    "polygon just above": Polygon.from_bbox((103.33, 22.6001, 103.36, 22.65)),
+}
+
+
+@pytest.fixture
+def shapes(db):
+    works = {}
+    for name, geometry in SHAPES.items():
+        geometry.srid = 4326
+        works[name] = WorkFactory(name=name, geometry=geometry, category=Category.OTHER, stage=Stage.APPROVED)
+    # Inside the box, but not published: only those who may see proposals find it.
+    geometry = Point(103.36, 22.56, srid=4326)
+    works["proposal inside"] = WorkFactory(name="proposal inside", geometry=geometry, stage=Stage.PROPOSED)
+    return works
+
+
+def expected(works: dict[str, Work], *, public: bool) -> list[int]:
+    box = Polygon.from_bbox(BOX)
+    box.srid = 4326
+    return sorted(w.pk for w in works.values()
+                  if GEOSGeometry(w.geometry).intersects(box) and not (public and w.stage == Stage.PROPOSED))
+
+
+def test_the_shapes_cover_every_case(shapes):
+    found = {name for name, work in shapes.items() if work.pk in expected(shapes, public=False)}
+    assert found == {"point inside", "point on the right edge", "point on a corner", "line inside", "line across",
+                     "line touching a corner", "line crossing the left edge", "line crossing the right edge",
+                     "polygon crossing the bottom edge", "polygon over the box", "polygon crossing the top edge",
+                     "proposal inside"}
+
+
+@pytest.mark.parametrize("path", ["/api/works/", "/ogc/collections/works/items"])
+def test_a_box_finds_what_intersects_it(client, shapes, path):
+    data = json.loads(client.get(f"{path}?bbox={QUERY}&limit=100").content)
+    want = expected(shapes, public=True)
+    assert [f["id"] for f in data["features"]] == want
+    assert data["numberMatched"] == len(want) == 11
+
+
+def test_those_who_see_proposals_find_them_in_the_box(client, shapes):
+    client.force_login(user_with_role(Role.BOARD))
+    data = json.loads(client.get(f"/ogc/collections/works/items?bbox={QUERY}&limit=100").content)
+    assert [f["id"] for f in data["features"]] == expected(shapes, public=False)
+    assert data["numberMatched"] == 12
+
+
+@pytest.mark.parametrize("cap", [0, 3, 11, 10_000])
+def test_pages_over_and_under_the_count_cap_hold_each_work_once(shapes, cap):
+    from django.contrib.auth.models import AnonymousUser
+
+    bbox = BBox(*BOX)
+    match, count_match = works_in_box(works_matching(user=AnonymousUser(), filters=WorkFilters()), bbox)
+    seen, offset = [], 0
+    while True:
+        page = feature_page(works_layer(), match=match, count_match=count_match, limit=3, offset=offset, count_cap=cap)
+        data = json.loads(page.text)
+        assert page.matched == (11 if cap >= 11 else None)
+        seen += [f["id"] for f in data["features"]]
+        if page.returned < 3:
+            break
+        offset += 3
+    assert seen == expected(shapes, public=True)
+
+
+def test_a_moved_work_is_found_where_it_now_lies(client, shapes):
+    moved = shapes["point inside"]
+    moved.geometry = Point(104.0, 23.0, srid=4326)
+    moved.save(update_fields=["geometry"])
+    data = json.loads(client.get(f"/api/works/?bbox={QUERY}").content)
+    assert moved.pk not in [f["id"] for f in data["features"]] and data["numberMatched"] == 10
+    data = json.loads(client.get("/api/works/?bbox=103.99,22.99,104.01,23.01").content)
+    assert [f["id"] for f in data["features"]] == [moved.pk]
