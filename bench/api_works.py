@@ -8,7 +8,8 @@ process and interleaved after a warm-up:
   - "api": Django's test client GET /api/works/?limit=N (middleware, URL routing, DRF parameter
     checks, the access policy, the count and the page statement, the response), in process, no HTTP;
   - "floor": the page statement itself — captured from the API request — run bare with psycopg2 on a
-    persistent connection with the same session settings (jit off, no parallel workers).
+    persistent connection with the same session settings (jit off, no parallel workers); prepared on
+    that connection too when the API runs it prepared (see `replayable`).
 The ratio api/floor is the cost of everything around the database. Results go to docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -56,6 +57,22 @@ def prepare(works: int) -> None:
     _psql("VACUUM ANALYZE works_workfeature", DB)
 
 
+def replayable(captured, marker: str, floor) -> str:
+    """Return the statement a captured request ran that holds `marker`, as the floor's connection is to replay
+    it. A page the view runs as a prepared statement (gis.layers: pages without a box) is prepared on the
+    floor's connection too, and replayed as its EXECUTE, so that both arms do the same work."""
+    queries = [q["sql"] for q in captured.captured_queries]
+    execute = next((q for q in queries if q.startswith("EXECUTE layer_page_")), None)
+    if execute is None:
+        return next(q for q in queries if marker in q)
+    with captured.connection.cursor() as cursor:  # the text it was prepared from, by this request or an earlier one
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [execute.split()[1].split("(")[0]])
+        text = cursor.fetchone()[0]
+    with floor.cursor() as cursor:
+        cursor.execute(text[text.index("PREPARE layer_page_"):])  # without a DEALLOCATE sent with it
+    return execute
+
+
 def measure(rounds: int, sizes: list[int]) -> list[dict]:
     os.environ["DATABASE_URL"] = URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infra.settings")
@@ -76,7 +93,7 @@ def measure(rounds: int, sizes: list[int]) -> list[dict]:
         url = f"/api/works/?limit={size}"
         with CaptureQueriesContext(connection) as captured:
             client.get(url)
-        statement = next(q["sql"] for q in captured.captured_queries if "FeatureCollection" in q["sql"])
+        statement = replayable(captured, "FeatureCollection", floor)
 
         def api() -> int:
             response = client.get(url)

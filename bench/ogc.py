@@ -6,7 +6,9 @@ synthetic published works in the former Phong Thổ district, then, in one proce
 a warm-up:
   - items: Django's test client GET /ogc/collections/works/items?limit=N (in process, no HTTP)
     against the FeatureCollection statement captured from that request, replayed with psycopg2 on a
-    persistent connection with the same session settings (jit off, no parallel workers);
+    persistent connection with the same session settings (jit off, no parallel workers); a page the
+    view runs as a prepared statement (no box: gis.layers._execute_prepared) is prepared on the
+    floor's connection too and replayed as its EXECUTE, so both do the same work;
   - tiles: GET /tiles/works/z/x/y.mvt for a fixed list of tiles z6–z14 around the district centre
     (three tiles holding works per zoom),
     against the captured ST_AsMVT statement replayed bare.
@@ -96,7 +98,7 @@ def measure(rounds: int, limits: list[int], national: bool = False) -> tuple[lis
     def capture(url: str, marker: str) -> str:
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200, url
-        return next(q["sql"] for q in captured.captured_queries if marker in q["sql"])
+        return api_works.replayable(captured, marker, floor)
 
     def arms(url: str, statement: str) -> dict:
         def view() -> int:

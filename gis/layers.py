@@ -10,9 +10,11 @@ exactly) or let `where` and `bbox` describe it.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -366,6 +368,40 @@ def _stored_or_built(layer: Layer, run: Callable[[Layer], tuple], *, tolerance: 
     return tuple(row)
 
 
+# Prepared page statements per database session (backend pid): at most this many, the oldest dropped.
+PREPARED_MAX = 64
+_PREPARED: dict[tuple[int, int], OrderedDict[str, None]] = {}
+
+
+def _execute_prepared(cursor, sql: str, params: Sequence, offset: int) -> None:
+    """Execute a page statement whose text holds `$1` for its offset as a statement prepared in this database
+    session, preparing it first when the session has not: PostgreSQL then plans each shape of page once
+    instead of on every request. Every value but the offset is written into the text (as the driver would
+    send it anyway), so the plan is the one a plain statement gets; a new offset reuses it.
+
+    A prepared statement outlives the transaction that prepares it, even one rolled back, and the session
+    that holds it; sessions are told apart by their backend pid and their connection object."""
+    raw = cursor.cursor.connection
+    session = (raw.info.backend_pid, id(raw))
+    prepared = _PREPARED.get(session)
+    if prepared is None:
+        for gone in [key for key in _PREPARED if key[0] == session[0] or len(_PREPARED) > 32]:
+            del _PREPARED[gone]  # an earlier session with this pid, or too many sessions kept
+        prepared = _PREPARED[session] = OrderedDict()
+    text = cursor.cursor.mogrify(sql, list(params)).decode()
+    name = "layer_page_" + hashlib.sha256(text.encode()).hexdigest()[:24]
+    if name in prepared:
+        prepared.move_to_end(name)
+    else:
+        dropped = ""
+        if len(prepared) >= PREPARED_MAX:
+            oldest, _none = prepared.popitem(last=False)
+            dropped = f"DEALLOCATE {oldest}; "
+        cursor.execute(f"{dropped}PREPARE {name} (bigint) AS {text}")
+        prepared[name] = None
+    cursor.execute(f"EXECUTE {name}({int(offset)})")
+
+
 def feature_page(
     layer: Layer,
     *,
@@ -381,6 +417,7 @@ def feature_page(
     raw: bool = False,
     count_match: tuple[str, Sequence] | None = None,
     exact_count: tuple[str, Sequence] | None = None,
+    prepare: bool = False,
 ) -> Page:
     """Return one page (ordered by id) with `numberMatched` and `numberReturned`, in one statement
     (two when stored features were missing: see _stored_or_built).
@@ -391,24 +428,33 @@ def feature_page(
     of the page alone. `raw`: the text as the database's UTF-8 bytes, for a response to pass on
     without decoding and encoding it again. `count_match`: the same ids as `match`, in SQL that
     counts faster (see bbox_parts). `exact_count`: SQL giving the exact number of ids `match`
-    selects, without counting them; `numberMatched` is then stated whatever its size.
+    selects, without counting them; `numberMatched` is then stated whatever its size. `prepare`
+    (PostgreSQL): the statement is prepared once per database session and shape (see
+    _execute_prepared); for pages whose values come from a small set (no box, no free text), since
+    each new set of values is a new shape.
     """
     match_sql, match_params = match if match is not None else _match_sql(layer, where=where, params=params, bbox=bbox)
     count_sql, count_params = count_match if count_match is not None else (match_sql, match_params)
     exact_sql, exact_params = exact_count if exact_count is not None else ("", ())
     cap = int(count_cap)
 
+    prepared = prepare and on_postgis()
+
     def run(layer: Layer) -> tuple:
-        sql = _collection_sql(layer, match=match_sql, page=_limit_sql(limit, offset), counted=True, tolerance=tolerance,
+        page = f" LIMIT {int(limit)} OFFSET $1" if prepared else _limit_sql(limit, offset)
+        sql = _collection_sql(layer, match=match_sql, page=page, counted=True, tolerance=tolerance,
                               precision=precision, cap=cap, count_match=count_sql, exact_count=exact_sql)
+        # The count comes first, then the match for a page; the ids counted, or the exact number.
+        values = [*exact_params, *match_params, *match_params] if exact_sql else [*count_params, *match_params]
         with connection.cursor() as cursor:
             if raw and on_postgis():
                 import psycopg2.extensions
 
                 psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)  # this cursor only
-            # The count comes first, then the match for a page; the ids counted, or the exact number.
-            cursor.execute(sql, [*exact_params, *match_params, *match_params] if exact_sql
-                           else [*count_params, *match_params])
+            if prepared:
+                _execute_prepared(cursor, sql, values, offset)
+            else:
+                cursor.execute(sql, values)
             return cursor.fetchone()
 
     text, matched, returned = _stored_or_built(layer, run, tolerance=tolerance, precision=precision)

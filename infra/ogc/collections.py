@@ -77,7 +77,7 @@ def _works_page(user: Any, query: Query) -> Page:
     timed = query.start or query.end
     exact = None if timed else works_count(user=user, filters=dataclasses.replace(filters, bbox=query.bbox))
     return feature_page(works_layer(), match=match, count_match=count_match, limit=query.limit, offset=query.offset,
-                        raw=query.raw, exact_count=exact)
+                        raw=query.raw, exact_count=exact, prepare=query.bbox is None)
 
 
 def _works_item(user: Any, pk: int) -> str | None:

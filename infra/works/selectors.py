@@ -225,7 +225,8 @@ def works_page(*, user, filters: WorkFilters, limit: int, offset: int = 0, zoom:
     match, count_match = works_in_box(works_matching(user=user, filters=replace(filters, bbox=None)), filters.bbox)
     precision = _precision_for_zoom(zoom) if zoom is not None else 6
     return feature_page(works_layer(), match=match, count_match=count_match, limit=limit, offset=offset,
-                        precision=precision, raw=raw, exact_count=works_count(user=user, filters=filters))
+                        precision=precision, raw=raw, exact_count=works_count(user=user, filters=filters),
+                        prepare=filters.bbox is None and not filters.q)
 
 
 def works_geojson(*, user, works: QuerySet[Work] | None = None) -> str:
