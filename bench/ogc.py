@@ -23,7 +23,10 @@ Then, in both modes, the peer: the same items requests (every limit, without a b
 size around the centre) over HTTP against pygeoapi (bench/pygeoapi/: pinned, in its own virtualenv,
 its PostgreSQL provider on a view of the same works) and against our app, each served by gunicorn
 with one sync worker, one client, alternated request by request after a warm-up; every cell first
-checks that both answer the same features. --peer-rounds 0 skips it.
+checks that both answer the same features. --peer-rounds 0 skips it. Then many clients at once:
+8 clients ask the same request (limit 10 and 1,000, and 1,000 in a commune-sized box) as fast as
+answers come, of each server under gunicorn with 2 sync workers; answers per second and latency
+(--clients-seconds 0 skips it).
 """
 from __future__ import annotations
 
@@ -185,6 +188,78 @@ def measure_peer(rounds: int, limits: list[int], centre: tuple[float, float]) ->
     return rows
 
 
+CLIENTS = 8
+WORKERS = 2  # one per core
+
+
+def measure_concurrency(seconds: float, centre: tuple[float, float]) -> list[dict]:
+    """Many clients at once: CLIENTS threads ask the same items request as fast as answers come, for
+    `seconds`, of each server in turn (both under gunicorn with WORKERS sync workers); requests answered
+    per second and their latency."""
+    import threading
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "pygeoapi"))
+    import peer
+
+    lon, lat = centre
+    size = BOXES["commune"]
+    box = f"{lon - size / 2:.4f},{lat - size / 2:.4f},{lon + size / 2:.4f},{lat + size / 2:.4f}"
+    cells = [("—", "limit=10"), ("—", "limit=1000"), (f"commune {size}°", f"limit=1000&bbox={box}")]
+    rows = []
+    with peer.servers(db=api_works.DB, url=api_works.URL, workers=WORKERS) as servers:
+        for label, query in cells:
+            row = {"box": label, "limit": int(query.split("&")[0].split("=")[1]), "load": os.getloadavg()[0]}
+            order = list(servers.items())
+            for name, server in order if len(rows) % 2 == 0 else order[::-1]:
+                path = f"{server.items}?{query}&f=json"
+                for _ in range(PEER_WARM_UP * WORKERS):
+                    server.get(path)
+                latencies: list[float] = []
+                deadline = time.perf_counter() + seconds
+
+                def client(server=server, path=path, latencies=latencies, deadline=deadline) -> None:
+                    while time.perf_counter() < deadline:
+                        start = time.perf_counter()
+                        server.get(path)
+                        latencies.append((time.perf_counter() - start) * 1000)  # list.append is atomic
+
+                threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+                started = time.perf_counter()
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                elapsed = time.perf_counter() - started
+                row[f"{name}_rps"] = len(latencies) / elapsed
+                row[f"{name}_p50"], row[f"{name}_p95"] = _stats(latencies)
+            row["ratio"] = row["ours_rps"] / row["pygeoapi_rps"]
+            rows.append(row)
+    return rows
+
+
+def report_concurrency(rows: list[dict], seconds: float) -> str:
+    lines = [
+        "### Many clients at once",
+        "",
+        f"{CLIENTS} clients (threads of the benchmark, each on a new TCP connection per request) ask the same "
+        f"request as fast as answers come, for {seconds:.0f} s per server, of our app and of pygeoapi in turn, each "
+        f"under gunicorn with {WORKERS} sync workers (one per core) and one database connection per worker; clients, "
+        "servers and PostgreSQL share the machine's cores. Load average (1 min) at the start of each cell: "
+        f"{min(r['load'] for r in rows):.1f}–{max(r['load'] for r in rows):.1f}.",
+        "",
+        "| bbox | limit | ours: answers/s | pygeoapi: answers/s | ours ÷ pygeoapi | ours p50 / p95 (ms) | "
+        "pygeoapi p50 / p95 (ms) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['box']} | {row['limit']:,} | {row['ours_rps']:.0f} | {row['pygeoapi_rps']:.0f} | {row['ratio']:.1f}× | "
+            f"{row['ours_p50']:.1f} / {row['ours_p95']:.1f} | {row['pygeoapi_p50']:.1f} / {row['pygeoapi_p95']:.1f} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
 def report_peer(rows: list[dict], rounds: int) -> str:
     def spread(key: str) -> str:
         values = [row[key] for row in rows]
@@ -306,6 +381,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--national", action="store_true", help="1,000,000 works across Viet Nam, with bbox sizes")
     parser.add_argument("--peer-rounds", type=int, default=20, help="rounds per cell against pygeoapi (0: skip it)")
+    parser.add_argument("--clients-seconds", type=float, default=5,
+                        help=f"seconds per server of {CLIENTS} clients at once, after the peer cells (0: skip them)")
     args = parser.parse_args()
     if args.national:
         import national
@@ -320,6 +397,9 @@ def main() -> None:
     if args.peer_rounds:
         centre = NATIONAL_CENTRE if args.national else CENTRE
         text += "\n" + report_peer(measure_peer(args.peer_rounds, [10, 1000, 10000], centre), args.peer_rounds)
+        if args.clients_seconds:
+            text += "\n" + report_concurrency(measure_concurrency(args.clients_seconds, centre),
+                                              args.clients_seconds)
     else:
         text += "\nNot measured in this run: the pygeoapi comparison (--peer-rounds 0).\n"
     print(text)

@@ -170,12 +170,16 @@ def _worker_of(master: int) -> int:
 
 
 @contextmanager
-def _gunicorn(name: str, argv: list[str], *, port: int, env: dict, items: str, db: str, application: str) -> Iterator[Server]:
-    """Run one gunicorn with one sync worker until the block ends; yield it once its items answer."""
+def _gunicorn(name: str, argv: list[str], *, port: int, env: dict, items: str, db: str, application: str,
+              workers: int = 1) -> Iterator[Server]:
+    """Run one gunicorn with `workers` sync workers until the block ends; yield it once its items answer.
+
+    With more than one worker, `worker` is one of them, and the CPU figures are not meaningful."""
     log = tempfile.TemporaryFile()
     # No control socket: gunicorn's default path is per user, and two servers (or other people's) would share it.
     process = subprocess.Popen(
-        [*argv, "--config", str(HERE / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}", "--no-control-socket"],
+        [*argv, "--config", str(HERE / "gunicorn.conf.py"), "--workers", str(int(workers)), "--bind", f"127.0.0.1:{port}",
+         "--no-control-socket"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
@@ -205,8 +209,9 @@ def _gunicorn(name: str, argv: list[str], *, port: int, env: dict, items: str, d
 
 
 @contextmanager
-def servers(*, db: str, url: str) -> Iterator[dict[str, Server]]:
-    """Serve our app and pygeoapi over the same database; yield {"ours": …, "pygeoapi": …}."""
+def servers(*, db: str, url: str, workers: int = 1) -> Iterator[dict[str, Server]]:
+    """Serve our app and pygeoapi over the same database, each with `workers` sync workers; yield
+    {"ours": …, "pygeoapi": …}."""
     venv = pygeoapi_venv()
     with ExitStack() as stack:
         stack.enter_context(_view())
@@ -223,10 +228,11 @@ def servers(*, db: str, url: str) -> Iterator[dict[str, Server]]:
         started = {
             "ours": stack.enter_context(_gunicorn(
                 "our app", [sys.executable, "-m", "gunicorn", "--pythonpath", str(HERE), "infra.wsgi:application"],
-                port=ports["ours"], env=ours_env, items="/ogc/collections/works/items", db=db, application="bench-ours")),
+                port=ports["ours"], env=ours_env, items="/ogc/collections/works/items", db=db, application="bench-ours",
+                workers=workers)),
             "pygeoapi": stack.enter_context(_gunicorn(
                 "pygeoapi", [str(venv / "bin" / "gunicorn"), "pygeoapi.flask_app:APP"], port=ports["pygeoapi"], env=peer_env,
-                items="/collections/works/items", db=db, application="pygeoapi")),
+                items="/collections/works/items", db=db, application="pygeoapi", workers=workers)),
         }
         yield started
 
