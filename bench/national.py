@@ -215,6 +215,10 @@ def ensure(*, scale: float = 1.0, seed: int = SEED, db: str = DB, force: bool = 
     held = None if force else marker(db)
     if held and held["arguments"] == arguments:
         if _manage(db, "migrate", "--check", "-v0").wait() == 0:
+            # No migration to apply, but the triggers, stored texts and counts (infra.works.features) are
+            # re-created and rebuilt when their code changed.
+            if _manage(db, "migrate", "--noinput", "-v0").wait() != 0:
+                raise SystemExit("manage.py migrate failed")
             log(f"{db} already holds the national dataset {arguments}: reused")
             return held
         log(f"{db} holds the dataset, but its schema is behind the migrations: generating again")
