@@ -8,8 +8,9 @@ process and interleaved after a warm-up:
   - "api": Django's test client GET /api/works/?limit=N (middleware, URL routing, DRF parameter
     checks, the access policy, the count and the page statement, the response), in process, no HTTP;
   - "floor": the page statement itself — captured from the API request — run bare with psycopg2 on a
-    persistent connection with the same session settings (jit off, no parallel workers); prepared on
-    that connection too when the API runs it prepared (see `replayable`).
+    persistent connection with the app's own session settings (jit off, no parallel workers, one
+    generic plan per prepared statement); prepared on that connection too when the API runs it
+    prepared (see `replayable`).
 The ratio api/floor is the cost of everything around the database. Results go to docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -57,6 +58,13 @@ def prepare(works: int) -> None:
     _psql("VACUUM ANALYZE works_workfeature", DB)
 
 
+def session_options() -> str:
+    """The session settings the app's own connections carry (infra/settings.py), for a floor's connection."""
+    from django.db import connection
+
+    return connection.settings_dict["OPTIONS"].get("options", "")
+
+
 def replayable(captured, marker: str, floor) -> str:
     """Return the statement a captured request ran that holds `marker`, as the floor's connection is to replay
     it. A page the view runs as a prepared statement (gis.layers: pages without a box) is prepared on the
@@ -86,7 +94,7 @@ def measure(rounds: int, sizes: list[int]) -> list[dict]:
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1")
-    floor = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=DB, options="-c jit=off -c max_parallel_workers_per_gather=0")
+    floor = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=DB, options=session_options())
     floor.autocommit = True
     results = []
     for size in sizes:

@@ -6,9 +6,10 @@ synthetic published works in the former Phong Thổ district, then, in one proce
 a warm-up:
   - items: Django's test client GET /ogc/collections/works/items?limit=N (in process, no HTTP)
     against the FeatureCollection statement captured from that request, replayed with psycopg2 on a
-    persistent connection with the same session settings (jit off, no parallel workers); a page the
-    view runs as a prepared statement (no box: gis.layers._execute_prepared) is prepared on the
-    floor's connection too and replayed as its EXECUTE, so both do the same work;
+    persistent connection with the app's own session settings (jit off, no parallel workers, one
+    generic plan per prepared statement); a page the view runs as a prepared statement (no box:
+    gis.layers._execute_prepared) is prepared on the floor's connection too and replayed as its
+    EXECUTE, so both do the same work;
   - tiles: GET /tiles/works/z/x/y.mvt for a fixed list of tiles z6–z14 around the district centre
     (three tiles holding works per zoom),
     against the captured ST_AsMVT statement replayed bare.
@@ -95,7 +96,7 @@ def measure(rounds: int, limits: list[int], national: bool = False) -> tuple[lis
 
     client = Client(HTTP_HOST="127.0.0.1")
     floor = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=api_works.DB,
-                             options="-c jit=off -c max_parallel_workers_per_gather=0")
+                             options=api_works.session_options())
     floor.autocommit = True
 
     def capture(url: str, marker: str) -> str:
@@ -272,7 +273,8 @@ def report_peer(rows: list[dict], rounds: int) -> str:
         "bench/pygeoapi/config.yml; pinned in requirements-bench-pygeoapi.txt and installed into "
         "var/bench-pygeoapi-venv on first use; `--peer-rounds 0` skips this part) and against our app, each served "
         "by gunicorn with one sync worker, DEBUG off, "
-        "one persistent database connection each with the same session settings (jit off, no parallel workers); one "
+        "one persistent database connection each with the same session settings (jit off, no parallel workers, "
+        "one generic plan per prepared statement); one "
         f"client, a new TCP connection per request, the two servers alternated request by request, {rounds} rounds "
         f"per cell after {PEER_WARM_UP} warm-ups. pygeoapi reads a view over the same works table made from the "
         "publication rule and the property expressions of our items layer, so both answer the same features: every "
