@@ -127,10 +127,12 @@ def works_matching(*, user, filters: WorkFilters) -> QuerySet[Work]:
 _TABLE = f'"{WORKS}"'
 
 
+def _box_condition(bbox: BBox) -> tuple[str, list]:
+    return bbox_condition(bbox, geometry=f'{_TABLE}."geometry"', table=WORKS, column="geometry", id=f'{_TABLE}."id"')
+
+
 def _in_box(works: QuerySet[Work], bbox: BBox) -> QuerySet[Work]:
-    sql, params = bbox_condition(bbox, geometry=f'{_TABLE}."geometry"', table=WORKS, column="geometry",
-                                 id=f'{_TABLE}."id"')
-    return works.filter(RawSQL(sql, params, output_field=BooleanField()))
+    return works.filter(RawSQL(*_box_condition(bbox), output_field=BooleanField()))
 
 
 def works_count(*, user, filters: WorkFilters) -> tuple[str, list] | None:
@@ -157,12 +159,25 @@ def works_in_box(works: QuerySet[Work], bbox: BBox | None) -> tuple[tuple[str, A
     that count from the index of the works' extents alone (gis.layers.bbox_parts), or None."""
     if bbox is None:
         return works_match(works), None
-    match = works_match(_in_box(works, bbox))
     if not on_postgis():
-        return match, None
+        return works_match(_in_box(works, bbox)), None
+    exact = _box_condition(bbox)
     inside, crossing = bbox_parts(bbox, table=WORKS, outer=_TABLE, extent=EXTENT, geometry="geometry")
-    parts = [works_match(works.filter(RawSQL(sql, params, output_field=BooleanField()))) for sql, params in (inside, crossing)]
+    match, *parts = _each_condition(works, [exact, inside, crossing])
     return match, (" UNION ALL ".join(f"({sql})" for sql, _params in parts), [p for _sql, params in parts for p in params])
+
+
+_LAST_CONDITION = "works_condition_goes_here"
+
+
+def _each_condition(works: QuerySet[Work], conditions: list[tuple[str, list]]) -> list[tuple[str, list]]:
+    """Return works_match of `works` narrowed by each condition (SQL, params), compiling the queryset once:
+    a condition added last is the last thing in the statement that takes parameters."""
+    sql, params = works_match(works.filter(RawSQL(_LAST_CONDITION, [], output_field=BooleanField())))
+    head, found, tail = sql.partition(_LAST_CONDITION)
+    if not found or _LAST_CONDITION in tail or "%s" in tail:
+        return [works_match(works.filter(RawSQL(c, p, output_field=BooleanField()))) for c, p in conditions]
+    return [(f"{head}{condition}{tail}", [*params, *condition_params]) for condition, condition_params in conditions]
 
 
 def _signed(alias: str) -> str:

@@ -113,3 +113,21 @@ def test_a_moved_work_is_found_where_it_now_lies(client, shapes):
     assert moved.pk not in [f["id"] for f in data["features"]] and data["numberMatched"] == 10
     data = json.loads(client.get("/api/works/?bbox=103.99,22.99,104.01,23.01").content)
     assert [f["id"] for f in data["features"]] == [moved.pk]
+
+
+@pytest.mark.parametrize("role", [None, Role.BOARD, Role.COMMUNE_OFFICER])
+def test_one_compiled_query_takes_each_condition_as_compiling_each_would(reference, shapes, role):
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    from gis.models import AdminUnit
+    from infra.works.selectors import _each_condition, works_match
+
+    communes = AdminUnit.objects.filter(level="commune")[:2]
+    assert len(communes) == 2
+    user = AnonymousUser() if role is None else user_with_role(role, communes=communes)
+    works = works_matching(user=user, filters=WorkFilters(categories=("other", "health"), stages=("approved",), year=2022))
+    conditions = [("works_work.approved_year >= %s", [2020]), ("works_work.name LIKE %s", ["%point%"]), ("true", [])]
+    each = [works_match(works.filter(RawSQL(sql, params, output_field=BooleanField()))) for sql, params in conditions]
+    assert _each_condition(works, conditions) == [(sql, list(params)) for sql, params in each]
