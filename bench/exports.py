@@ -6,10 +6,11 @@ national synthetic dataset's (bench/national.py at scale works / 1,000,000: 80 %
 5 % polygons across Viet Nam in random physical order, GiST-indexed, with the communes, villages and
 roads they lie among), in the database infra_bench_national, generated once and reused; then it runs
 each arm once, each in its own process, and reports wall time, rows/s and peak RSS:
-  - "COPY": `COPY (SELECT every column, ST_AsText(geometry)) TO STDOUT WITH CSV` into a file (psycopg2);
+  - "COPY": `COPY (SELECT every column, ST_AsText(geometry)) TO STDOUT WITH CSV` into a file (psycopg2),
+    every column but the derived `extent`, as in the ogr2ogr arm;
   - "export csv": `manage.py export csv` (the access policy, the filters, Vietnamese headers, the
     formula guard, money sums, commune names, lon/lat and WKT — everything the real export does);
-  - "ogr2ogr": `ogr2ogr -f GPKG out.gpkg PG:… works_work`;
+  - "ogr2ogr": `ogr2ogr -f GPKG -select <every column but extent> out.gpkg PG:… works_work`;
   - "export gpkg": `manage.py export gpkg` (works split by geometry type plus the reference layers).
 Peak RSS is the largest resident set of the arm's processes (ogr2ogr included), from getrusage.
 """
@@ -42,7 +43,7 @@ import sys, psycopg2
 with psycopg2.connect(host="127.0.0.1", user="postgres", dbname=sys.argv[1]) as conn, open(sys.argv[2], "wb") as out:
     cur = conn.cursor()
     cur.execute("SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) FROM information_schema.columns "
-                "WHERE table_name = 'works_work' AND column_name <> 'geometry'")
+                "WHERE table_name = 'works_work' AND column_name NOT IN ('geometry', 'extent')")
     columns = cur.fetchone()[0]
     cur.copy_expert(f"COPY (SELECT {columns}, ST_AsText(geometry) FROM works_work) TO STDOUT WITH CSV", out)
 """
@@ -54,6 +55,13 @@ def _psql(sql: str, db: str = "postgres") -> str:
     if result.returncode != 0:
         raise SystemExit(f"psql failed: {result.stderr.strip()}")
     return result.stdout.strip()
+
+
+def _fields() -> str:
+    """The works table's attribute columns for ogr2ogr, without `extent` (PostGIS only: each work's bounding
+    box, derived from its geometry for the box index, infra/works/migrations/0006), as the COPY arm."""
+    return _psql("SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns "
+                 "WHERE table_name = 'works_work' AND column_name NOT IN ('id', 'geometry', 'extent')", DB)
 
 
 def prepare(works: int) -> None:
@@ -86,7 +94,7 @@ def main() -> None:
         arms = {
             "COPY … TO STDOUT WITH CSV": [PY, "-c", _COPY, DB, str(out / "copy.csv")],
             "manage.py export csv": [*export[:3], "csv", str(out / "works.csv"), *export[3:]],
-            "ogr2ogr -f GPKG PG:… works_work": ["ogr2ogr", "-f", "GPKG", str(out / "ogr.gpkg"),
+            "ogr2ogr -f GPKG PG:… works_work": ["ogr2ogr", "-f", "GPKG", "-select", _fields(), str(out / "ogr.gpkg"),
                                                 f"PG:host=127.0.0.1 user=postgres dbname={DB}", "works_work"],
             "manage.py export gpkg": [*export[:3], "gpkg", str(out / "works.gpkg"), *export[3:]],
         }
