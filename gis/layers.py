@@ -161,28 +161,42 @@ def bbox_condition(bbox: BBox, *, geometry: str, table: str = "", column: str = 
     return f"MbrIntersects({geometry}, BuildMbr(%s, %s, %s, %s, 4326)) = 1 AND {exact}", bbox.values * 2
 
 
+# PostgreSQL compares `box` values with a tolerance of 1e-6 (EPSILON in its geo_decls.h): the part of a
+# box counted from extents alone is shrunk by more than that, and the rest tested exactly.
+_BOX_MARGIN = 1e-5
+
+
 def bbox_parts(bbox: BBox, *, table: str, outer: str, extent: str, geometry: str) -> tuple[tuple[str, list], tuple[str, list]]:
     """Split "intersects the box" (PostGIS) into two disjoint conditions that together say the same, for counting.
 
-    `extent` names a column of `table` holding each row's bounding box as a PostgreSQL `box`, with a
-    GiST index that includes the id (and whatever else the caller filters on); `geometry` names its
-    geometry column; `outer` is how the outer query names the table. The first condition holds for the rows
-    whose bounding box lies inside the box: they intersect it, and an index-only scan finds them
-    without reading a geometry. The second holds for the other rows that intersect the box: their
-    bounding box crosses one of its four edges, so the index finds the few candidates by the edges
-    and only those are tested exactly.
+    `extent` names a column of `table` holding each row's bounding box as a PostgreSQL `box` (never
+    smaller than the geometry's), with a GiST index that includes the id (and whatever else the caller
+    filters on); `geometry` names its geometry column; `outer` is how the outer query names the table.
+    The first condition holds for the rows whose extent lies inside the box shrunk by _BOX_MARGIN: they
+    intersect the box, and an index-only scan finds them without reading a geometry. The second holds
+    for the other rows that intersect the box: their extent then meets one of four strips, _BOX_MARGIN
+    wide, along the inside of its edges, so the index finds the few candidates by the strips and only
+    those are tested exactly. Both parts use the same `<@`, so no row is in both, whatever its tolerance.
     """
     box = "box(point(%s, %s), point(%s, %s))"
-    x0, y0, x1, y1 = corners = [bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat]
-    edges = [[x0, y0, x1, y0], [x0, y1, x1, y1], [x0, y0, x0, y1], [x1, y0, x1, y1]]
-    crossing = " OR ".join([f"e.{extent} && {box}"] * len(edges))
+    x0, y0, x1, y1 = bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat
+    m = _BOX_MARGIN
+    if x1 - x0 > 2 * m and y1 - y0 > 2 * m:
+        inner, inner_params = f"{{column}} <@ {box}", [x0 + m, y0 + m, x1 - m, y1 - m]
+    else:
+        inner, inner_params = "false", []  # too narrow to hold anything by its extent alone
+    strips = [[x0, y0, min(x0 + m, x1), y1], [max(x1 - m, x0), y0, x1, y1],
+              [x0, y0, x1, min(y0 + m, y1)], [x0, max(y1 - m, y0), x1, y1]]
+    meets = " OR ".join([f"e.{extent} && {box}"] * len(strips))
     # OFFSET 0 keeps the exact test out of the candidates' scan: otherwise the planner also scans the
     # geometry index over the whole box, which is the cost this split avoids.
-    edge = (
-        f"{outer}.id IN (SELECT c.id FROM (SELECT e.id, e.{geometry} AS g FROM {table} e WHERE ({crossing}) "
-        f"AND NOT e.{extent} <@ {box} OFFSET 0) c WHERE ST_Intersects(c.g, ST_MakeEnvelope(%s, %s, %s, %s, 4326)))"
+    crossing = (
+        f"{outer}.id IN (SELECT c.id FROM (SELECT e.id, e.{geometry} AS g FROM {table} e WHERE ({meets}) "
+        f"AND NOT COALESCE({inner.format(column=f'e.{extent}')}, false) OFFSET 0) c "
+        "WHERE ST_Intersects(c.g, ST_MakeEnvelope(%s, %s, %s, %s, 4326)))"
     )
-    return (f"{outer}.{extent} <@ {box}", corners), (edge, [v for side in edges for v in side] + corners + bbox.values)
+    return ((inner.format(column=f"{outer}.{extent}"), inner_params),
+            (crossing, [v for strip in strips for v in strip] + inner_params + bbox.values))
 
 
 def _spatialite_index_enabled(table: str, column: str) -> bool:
@@ -368,9 +382,8 @@ def _stored_or_built(layer: Layer, run: Callable[[Layer], tuple], *, tolerance: 
     return tuple(row)
 
 
-# Prepared page statements per database session (backend pid): at most this many, the oldest dropped.
+# Prepared page statements per database session: at most this many, the oldest dropped.
 PREPARED_MAX = 64
-_PREPARED: dict[tuple[int, int], OrderedDict[str, None]] = {}
 
 
 def _execute_prepared(cursor, sql: str, params: Sequence, offset: int) -> None:
@@ -379,15 +392,14 @@ def _execute_prepared(cursor, sql: str, params: Sequence, offset: int) -> None:
     instead of on every request. Every value but the offset is written into the text (as the driver would
     send it anyway), so the plan is the one a plain statement gets; a new offset reuses it.
 
-    A prepared statement outlives the transaction that prepares it, even one rolled back, and the session
-    that holds it; sessions are told apart by their backend pid and their connection object."""
+    A prepared statement outlives the transaction that prepares it, even one rolled back, and lives as
+    long as its session: the names prepared are kept on Django's connection (one per thread) beside the
+    driver connection they belong to, and forgotten when Django opens a new one."""
     raw = cursor.cursor.connection
-    session = (raw.info.backend_pid, id(raw))
-    prepared = _PREPARED.get(session)
-    if prepared is None:
-        for gone in [key for key in _PREPARED if key[0] == session[0] or len(_PREPARED) > 32]:
-            del _PREPARED[gone]  # an earlier session with this pid, or too many sessions kept
-        prepared = _PREPARED[session] = OrderedDict()
+    held = getattr(connection, "_layer_pages_prepared", None)
+    if held is None or held[0] is not raw:
+        held = connection._layer_pages_prepared = (raw, OrderedDict())
+    prepared = held[1]
     text = cursor.cursor.mogrify(sql, list(params)).decode()
     name = "layer_page_" + hashlib.sha256(text.encode()).hexdigest()[:24]
     if name in prepared:

@@ -22,7 +22,7 @@ def works(db):
     # Statements prepared by earlier tests outlive their rollback: start from none, as a new session would.
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
-    layers._PREPARED.clear()
+    connection._layer_pages_prepared = None
     return [WorkFactory(category=category, stage=Stage.APPROVED)
             for category in [Category.HEALTH] * 5 + [Category.SCHOOL] * 2 + [Category.WATER, Category.CULTURE]]
 
@@ -68,6 +68,31 @@ def test_a_rollback_keeps_pages_right(client, works):
         raise RuntimeError  # the statement outlives the rollback, and is known to
     assert len(ids(client, "limit=4")) == 4
     assert len(prepared()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sessions_of_other_threads_coming_and_going_leave_this_one_right(client, works):
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    assert len(ids(client, "limit=4")) == 4
+    answers = []
+
+    def elsewhere() -> None:
+        try:
+            answers.append(Client().get("/ogc/collections/works/items?limit=4").status_code)
+        finally:
+            connections.close_all()  # this thread's session ends
+
+    for _ in range(40):
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join(30)
+    assert answers == [200] * 40
+    for _ in range(3):
+        assert len(ids(client, "limit=4")) == 4  # still known to be prepared in this session, and it is
 
 
 @pytest.mark.django_db(transaction=True)
