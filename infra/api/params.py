@@ -5,6 +5,7 @@ as parameters, never as text of the statement.
 """
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from datetime import date
@@ -138,7 +139,9 @@ class QueryParams(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         # New fields from their declared arguments. DRF deep-copies every argument (choices, lazy help
         # texts), which costs more than the rest of parsing a query; no field changes its arguments.
-        return {name: type(field)(*field._args, **field._kwargs) for name, field in self._declared_fields.items()}
+        # A field holding another field (`child=`) binds it, so it is deep-copied as DRF does.
+        return {name: copy.deepcopy(field) if "child" in field._kwargs else type(field)(*field._args, **field._kwargs)
+                for name, field in self._declared_fields.items()}
 
     @classmethod
     def parse(cls, query: Any) -> QueryParams:

@@ -20,7 +20,7 @@ that a page of the whole register, or of some categories or stages, states its e
 without counting the works (infra.works.selectors.works_count). Each statement that adds, removes or
 re-stages works appends its changes as rows (+n, -n), and never updates a row, so concurrent writers
 never wait for one another there; every few hundred rows a writer folds the rows it can see into one
-per category and stage. The table belongs to this module, like the triggers: `install` creates it
+per category and stage (under READ COMMITTED, Django's level; a stricter writer leaves it to the next). The table belongs to this module, like the triggers: `install` creates it
 and fills it from the works; `count_errors()` compares it with the works.
 
 SpatiaLite keeps building features per request; its table stays empty, and it counts.
@@ -130,7 +130,9 @@ def _statements() -> tuple[str, list[str]]:
                 {_counts_sql("SELECT category, stage, 1 AS n FROM changed UNION ALL "
                              "SELECT category, stage, -1 FROM previous")};
               END IF;
-              IF fold THEN
+              -- Only under READ COMMITTED (Django's level): a stricter transaction could not delete rows
+              -- another fold deleted since it began. Skipping a fold loses nothing: it only tidies.
+              IF fold AND current_setting('transaction_isolation') = 'read committed' THEN
                 WITH folded AS (DELETE FROM {COUNTS} WHERE id IN (SELECT id FROM {COUNTS} FOR UPDATE SKIP LOCKED)
                                 RETURNING category, stage, n)
                 INSERT INTO {COUNTS} (category, stage, n)
