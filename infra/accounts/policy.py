@@ -101,22 +101,23 @@ def works_visible(user: Any, works: QuerySet | None = None) -> QuerySet:
     from infra.works.models import Work
 
     works = Work.objects.all() if works is None else works
-    role = role_of(user)
-    if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
+    stages = stages_seen_whole(user)
+    if stages is not None and len(stages) == len(Stage.values):
         return works
     # Written as "not private" (the same set: a check constraint admits only known stages) because
     # that condition cannot use the (category, stage) index: when nearly every work is public, the
     # planner otherwise ANDs a bitmap of the whole index into every bbox query.
     public = ~Q(stage__in=sorted(PRIVATE_STAGES))  # sorted: the same SQL in every process
-    if role == Role.COMMUNE_OFFICER:
+    if stages is None:  # a commune officer: public works, and every work of their communes
         scope = commune_scope(user)
         return works.filter(public | Q(current_commune_id__in=scope) | Q(approved_commune_id__in=scope))
     return works.filter(public)
 
 
 def stages_seen_whole(user: Any) -> tuple[str, ...] | None:
-    """Return the stages of which the person sees every work, when the stage alone decides what they see
-    (as `works_visible` does); None when it does not (a commune officer also sees their communes' works)."""
+    """Return the stages of which the person sees every work, when the stage alone decides what they see;
+    None when it does not (a commune officer also sees their communes' works). `works_visible` and the
+    kept counts (infra.works.selectors.works_count) both follow it."""
     role = role_of(user)
     if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
         return tuple(Stage.values)
