@@ -280,17 +280,18 @@ def _collection_sql(
         # larger match pages over the id index, where matches are dense. Each branch's condition is
         # evaluated once, before it runs, so only one branch reads anything.
         cap = int(cap)
-        ids = f"SELECT id FROM ({count_match or match}) layer_c LIMIT {cap + 1}"
-        small = (f"SELECT id FROM (SELECT id FROM layer_ids WHERE (SELECT n FROM layer_count) <= {cap} "
+        # With an exact number given, nothing is counted and a small match is read again to be sorted.
+        small_from = f"({match}) layer_s" if exact_count else "layer_ids"
+        small = (f"SELECT id FROM (SELECT id FROM {small_from} WHERE (SELECT n FROM layer_count) <= {cap} "
                  f"ORDER BY id{page}) layer_s2")
         large = (f"SELECT id FROM (SELECT id FROM ({match}) layer_l WHERE (SELECT n FROM layer_count) > {cap} "
                  f"ORDER BY id{page}) layer_l2")
-        ctes = (f"WITH layer_ids AS MATERIALIZED ({ids}), layer_count AS (SELECT count(*) AS n FROM layer_ids), "
-                f"layer_page AS ({small} UNION ALL {large})")
         if exact_count:
-            small = (f"SELECT id FROM (SELECT id FROM ({match}) layer_s WHERE (SELECT n FROM layer_count) <= {cap} "
-                     f"ORDER BY id{page}) layer_s2")
-            ctes = f"WITH layer_count AS (SELECT ({exact_count}) AS n), layer_page AS ({small} UNION ALL {large})"
+            counting = f"layer_count AS (SELECT ({exact_count}) AS n)"
+        else:
+            ids = f"SELECT id FROM ({count_match or match}) layer_c LIMIT {cap + 1}"
+            counting = f"layer_ids AS MATERIALIZED ({ids}), layer_count AS (SELECT count(*) AS n FROM layer_ids)"
+        ctes = f"WITH {counting}, layer_page AS ({small} UNION ALL {large})"
         # A count past the cap is not exact: null here (feature_page drops the member), left out below.
         stated, under_cap = ("n", "") if exact_count else (f"CASE WHEN n <= {cap} THEN n END", f" WHERE n <= {cap}")
         members = f"'numberMatched', (SELECT {stated} FROM layer_count), 'numberReturned', count(lf.id), "

@@ -11,7 +11,6 @@ carry no time, and refuse `datetime`.
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,9 +24,7 @@ from gis.models import AdminUnit, AdminUnitLevel, BaseRoad
 from gis.selectors import _link_layer, _unit_layer, _village_layer, unit_area_ids
 from infra.network.selectors import village_link_join
 from infra.works.models import Work
-from infra.works.selectors import (
-    WorkFilters, province_area, work_feature, works_count, works_in_box, works_layer, works_matching,
-)
+from infra.works.selectors import WorkFilters, province_area, work_feature, works_page
 
 __all__ = ["COLLECTIONS", "Collection", "Query", "collection_extent"]
 
@@ -66,18 +63,11 @@ def _day(value: date | None) -> str | None:
 
 def _works_page(user: Any, query: Query) -> Page:
     f = query.filters
-    filters = WorkFilters(categories=f.get("category", ()), stages=f.get("stage", ()), year=f.get("year"),
-                          commune=f.get("commune"))
-    works = works_matching(user=user, filters=filters)
-    if query.start:
-        works = works.filter(approved_year__gte=query.start.year)
-    if query.end:
-        works = works.filter(approved_year__lte=query.end.year)
-    match, count_match = works_in_box(works, query.bbox)
-    timed = query.start or query.end
-    exact = None if timed else works_count(user=user, filters=dataclasses.replace(filters, bbox=query.bbox))
-    return feature_page(works_layer(), match=match, count_match=count_match, limit=query.limit, offset=query.offset,
-                        raw=query.raw, exact_count=exact, prepare=query.bbox is None)
+    return works_page(user=user, filters=WorkFilters(
+        categories=f.get("category", ()), stages=f.get("stage", ()), year=f.get("year"), commune=f.get("commune"),
+        bbox=query.bbox, first_year=query.start.year if query.start else None,
+        last_year=query.end.year if query.end else None,
+    ), limit=query.limit, offset=query.offset, raw=query.raw)
 
 
 def _works_item(user: Any, pk: int) -> str | None:

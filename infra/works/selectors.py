@@ -91,6 +91,9 @@ class WorkFilters:
     source: str | None = None
     q: str = ""
     bbox: BBox | None = None
+    # Plan years from and to (either end open): OGC's `datetime` (infra.ogc.collections).
+    first_year: int | None = None
+    last_year: int | None = None
 
 
 def commune_condition(unit: AdminUnit) -> Q:
@@ -112,6 +115,10 @@ def works_matching(*, user, filters: WorkFilters) -> QuerySet[Work]:
         works = works.filter(stage__in=filters.stages)
     if filters.year is not None:
         works = works.filter(approved_year=filters.year)
+    if filters.first_year is not None:
+        works = works.filter(approved_year__gte=filters.first_year)
+    if filters.last_year is not None:
+        works = works.filter(approved_year__lte=filters.last_year)
     if filters.commune is not None:
         works = works.filter(commune_condition(filters.commune))
     if filters.source:
