@@ -10,7 +10,8 @@ __all__ = ["parse_database_url"]
 
 _ENGINES = {
     "spatialite": "django.contrib.gis.db.backends.spatialite",
-    "postgis": "django.contrib.gis.db.backends.postgis",
+    # Django's PostGIS backend with a health check that needs no round trip (infra/backends/postgis).
+    "postgis": "infra.backends.postgis",
 }
 
 
