@@ -166,25 +166,81 @@ def works_in_box(works: QuerySet[Work], bbox: BBox | None) -> tuple[tuple[str, A
     that count from the index of the works' extents alone (gis.layers.bbox_parts), or None."""
     if bbox is None:
         return works_match(works), None
-    if not on_postgis():
-        return works_match(_in_box(works, bbox)), None
-    exact = _box_condition(bbox)
-    inside, crossing = bbox_parts(bbox, table=WORKS, outer=_TABLE, extent=EXTENT, geometry="geometry")
-    match, *parts = _each_condition(works, [exact, inside, crossing])
+    return _box_match(_split(works) or works, bbox)
+
+
+def _box_match(works: QuerySet[Work] | Split, bbox: BBox) -> tuple[tuple[str, Any], tuple[str, Any] | None]:
+    conditions = [_box_condition(bbox)]
+    if on_postgis():
+        conditions += bbox_parts(bbox, table=WORKS, outer=_TABLE, extent=EXTENT, geometry="geometry")
+    match, *parts = _each_condition(works, conditions)
+    if not parts:
+        return match, None
     return match, (" UNION ALL ".join(f"({sql})" for sql, _params in parts), [p for _sql, params in parts for p in params])
 
 
 _LAST_CONDITION = "works_condition_goes_here"
 
 
-def _each_condition(works: QuerySet[Work], conditions: list[tuple[str, list]]) -> list[tuple[str, list]]:
-    """Return works_match of `works` narrowed by each condition (SQL, params), compiling the queryset once:
-    a condition added last is the last thing in the statement that takes parameters."""
+@dataclass(frozen=True)
+class Split:
+    """A compiled match statement cut where a condition added last goes: the last thing that takes parameters."""
+
+    head: str
+    tail: str
+    params: tuple
+
+    def join(self, condition: str, params: list) -> tuple[str, list]:
+        return f"{self.head}{condition}{self.tail}", [*self.params, *params]
+
+
+def _split(works: QuerySet[Work]) -> Split | None:
+    """Compile works_match of `works` once, with a marker for a condition yet to come; None when the
+    marker is not where one condition's text and parameters can simply be put in."""
     sql, params = works_match(works.filter(RawSQL(_LAST_CONDITION, [], output_field=BooleanField())))
     head, found, tail = sql.partition(_LAST_CONDITION)
     if not found or _LAST_CONDITION in tail or "%s" in tail:
+        return None
+    return Split(head, tail, tuple(params))
+
+
+def _each_condition(works: QuerySet[Work] | Split, conditions: list[tuple[str, list]]) -> list[tuple[str, list]]:
+    """Return works_match of `works` narrowed by each condition (SQL, params), compiling the queryset once."""
+    split = works if isinstance(works, Split) else _split(works)
+    if split is None:
         return [works_match(works.filter(RawSQL(c, p, output_field=BooleanField()))) for c, p in conditions]
-    return [(f"{head}{condition}{tail}", [*params, *condition_params]) for condition, condition_params in conditions]
+    return [split.join(condition, condition_params) for condition, condition_params in conditions]
+
+
+# Match statements compiled once per process. A person whose visibility is a set of stages
+# (policy.stages_seen_whole: the public, the board, planners, auditors) gets the same statement as
+# anyone else with that set and the same filters, so it is kept by both. Filters that look rows up
+# when compiled (a commune's area), or that carry free text, are compiled for each request.
+_COMPILED: dict[tuple, tuple[str, Any] | Split] = {}
+COMPILED_MAX = 512
+
+
+def _page_match(user, filters: WorkFilters) -> tuple[tuple[str, Any], tuple[str, Any] | None]:
+    """works_in_box of what `user` may see through `filters`, compiled at most once per kept key."""
+    key = None
+    if filters.commune is None and not filters.source and not filters.q:
+        seen = stages_seen_whole(user)
+        if seen is not None:
+            key = (on_postgis(), seen, replace(filters, bbox=None), filters.bbox is None)
+    compiled = _COMPILED.get(key) if key is not None else None
+    if compiled is None:
+        works = works_matching(user=user, filters=replace(filters, bbox=None))
+        if key is None:
+            return works_in_box(works, filters.bbox)
+        compiled = works_match(works) if filters.bbox is None else _split(works)
+        if compiled is None:
+            return works_in_box(works, filters.bbox)
+        if len(_COMPILED) >= COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    if filters.bbox is None:
+        return compiled, None
+    return _box_match(compiled, filters.bbox)
 
 
 def _signed(alias: str) -> str:
@@ -244,7 +300,7 @@ def works_page(*, user, filters: WorkFilters, limit: int, offset: int = 0, zoom:
     """Return one page of the works the person may see that pass the filters, as GeoJSON built in the database.
 
     `raw`: the text as UTF-8 bytes (gis.layers.feature_page)."""
-    match, count_match = works_in_box(works_matching(user=user, filters=replace(filters, bbox=None)), filters.bbox)
+    match, count_match = _page_match(user, filters)
     precision = _precision_for_zoom(zoom) if zoom is not None else 6
     return feature_page(works_layer(), match=match, count_match=count_match, limit=limit, offset=offset,
                         precision=precision, raw=raw, exact_count=works_count(user=user, filters=filters),

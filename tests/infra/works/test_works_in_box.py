@@ -7,6 +7,7 @@ box's edges and corners, and the answer is checked against GEOS in Python, on bo
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from django.contrib.gis.geos import GEOSGeometry, LineString, Point, Polygon
@@ -146,3 +147,60 @@ def test_one_compiled_query_takes_each_condition_as_compiling_each_would(referen
     conditions = [("works_work.approved_year >= %s", [2020]), ("works_work.name LIKE %s", ["%point%"]), ("true", [])]
     each = [works_match(works.filter(RawSQL(sql, params, output_field=BooleanField()))) for sql, params in conditions]
     assert _each_condition(works, conditions) == [(sql, list(params)) for sql, params in each]
+
+
+@pytest.fixture
+def compiled():
+    """The process's kept match statements (infra.works.selectors._COMPILED), empty before and after."""
+    from infra.works import selectors
+
+    selectors._COMPILED.clear()
+    yield selectors._COMPILED
+    selectors._COMPILED.clear()
+
+
+ROLES = [None, Role.BOARD, Role.PLANNER, Role.AUDITOR, Role.COMMUNE_OFFICER]
+FILTERS = [WorkFilters(), WorkFilters(bbox=BBox(*BOX)),
+           WorkFilters(categories=("other",), stages=("approved", "proposed"), bbox=BBox(*BOX)),
+           WorkFilters(first_year=2000, last_year=2100, bbox=BBox(*BOX))]
+
+
+def _user(role, communes=()):
+    from django.contrib.auth.models import AnonymousUser
+
+    return AnonymousUser() if role is None else user_with_role(role, communes=communes)
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_a_kept_statement_is_what_compiling_it_for_that_person_gives(reference, shapes, compiled, filters):
+    from gis.models import AdminUnit
+    from infra.works.selectors import _page_match
+
+    communes = list(AdminUnit.objects.filter(level="commune")[:1])
+    for role in ROLES:
+        user = _user(role, communes)
+        fresh = works_in_box(works_matching(user=user, filters=replace(filters, bbox=None)), filters.bbox)
+        assert _page_match(user, filters) == fresh  # compiled and kept (or, for an officer, compiled)
+        assert _page_match(user, filters) == fresh  # from what was kept
+    # One per set of stages seen whole (the public's; everyone's for the board, planners and auditors),
+    # none for the officer, whose statement names their communes.
+    assert len(compiled) == 2
+
+
+def test_the_public_never_gets_a_statement_kept_for_those_who_see_more(client, shapes, compiled):
+    client.force_login(user_with_role(Role.BOARD))
+    data = json.loads(client.get(f"/ogc/collections/works/items?bbox={QUERY}&limit=100").content)
+    assert [f["id"] for f in data["features"]] == expected(shapes, public=False)
+    client.logout()
+    data = json.loads(client.get(f"/ogc/collections/works/items?bbox={QUERY}&limit=100").content)
+    assert [f["id"] for f in data["features"]] == expected(shapes, public=True)
+    assert data["numberMatched"] == 12
+
+
+def test_filters_that_look_rows_up_are_compiled_for_each_request(reference, client, shapes, compiled):
+    from gis.models import AdminUnit
+
+    commune = AdminUnit.objects.filter(level="commune", valid_to__isnull=True).first()
+    assert client.get(f"/ogc/collections/works/items?bbox={QUERY}&commune={commune.code}").status_code == 200
+    assert client.get(f"/api/works/?bbox={QUERY}&q=point").status_code == 200
+    assert compiled == {}
