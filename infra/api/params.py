@@ -15,6 +15,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from gis.layers import BBox
 from gis.models import AdminUnit, AdminUnitLevel
@@ -140,18 +141,25 @@ class QueryParams(serializers.Serializer):
         # New fields from their declared arguments. DRF deep-copies every argument (choices, lazy help
         # texts), which costs more than the rest of parsing a query; no field changes its arguments.
         # A field holding another field (`child=`) binds it, so it is deep-copied as DRF does.
+        declared = self._declared_fields.items()
+        data = getattr(self, "initial_data", None)
+        if data is not None:
+            # Parsing a query: only the fields it names, and those that give a value or an error when
+            # left out (a default, required). Any other field would do nothing, and building it costs.
+            declared = [(name, field) for name, field in declared
+                        if name in data or field.required or field.default is not empty]
         return {name: copy.deepcopy(field) if "child" in field._kwargs else type(field)(*field._args, **field._kwargs)
-                for name, field in self._declared_fields.items()}
+                for name, field in declared}
 
     @classmethod
     def parse(cls, query: Any) -> QueryParams:
         """Return the parameters of a query dict, validated, or raise ValidationError (a 400)."""
         params = cls(data=query)
-        unknown = sorted(set(query) - set(params.fields))
+        unknown = sorted(set(query) - set(cls._declared_fields))
         if unknown:
             raise serializers.ValidationError(
                 {"non_field_errors": [params.error_messages["unknown"] % {
-                    "names": ", ".join(name[:40] for name in unknown[:5]), "known": ", ".join(params.fields)}]}
+                    "names": ", ".join(name[:40] for name in unknown[:5]), "known": ", ".join(cls._declared_fields)}]}
             )
         params.is_valid(raise_exception=True)
         return params
