@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -17,7 +18,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import ValidationError
-from rest_framework.utils.urls import replace_query_param
 
 from infra.ogc.collections import COLLECTIONS, Collection, Query, collection_extent
 from infra.ogc.openapi import definition
@@ -99,9 +99,20 @@ def ogc_view(view):
 
 def _url(request: HttpRequest, name: str, *args: Any, **query: str) -> str:
     url = request.build_absolute_uri(reverse(f"ogc:{name}", args=args))
-    for key, value in query.items():
-        url = replace_query_param(url, key, value)
-    return url
+    return f"{url}?{urlencode(sorted(query.items()))}" if query else url
+
+
+class _ThisPage:
+    """The request's own URL with parameters changed, as rest_framework's replace_query_param gives it
+    (the parameters sorted by name), parsing the query once for all of a page's links."""
+
+    def __init__(self, request: HttpRequest):
+        self.base = request.build_absolute_uri().partition("?")[0]
+        self.query = dict(request.GET.lists())
+
+    def url(self, **changes: Any) -> str:
+        query = self.query | {name: [str(value)] for name, value in changes.items()}
+        return f"{self.base}?{urlencode(sorted(query.items()), doseq=True)}"
 
 
 def _link(href: str, rel: str, media: str, title: Any = None) -> dict:
@@ -228,20 +239,21 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
                   raw=not html)
     page = found.page(request.user, query)
     media = HTML if html else GEOJSON
-    url = request.build_absolute_uri()
-    this = replace_query_param(url, "f", "html" if html else "json")
+    this = _ThisPage(request)
+    f = "html" if html else "json"
     links = [
-        _link(this, "self", media),
-        _link(replace_query_param(url, "f", "json" if html else "html"), "alternate", GEOJSON if html else HTML),
-        _link(_url(request, "collection", found.id, f="json"), "collection", JSON, found.title),
+        _link(this.url(f=f), "self", media),
+        _link(this.url(f="json" if html else "html"), "alternate", GEOJSON if html else HTML),
+        # The items' URL is the collection's with /items (ogc/urls.py): no second reverse().
+        _link(f"{this.base.removesuffix('/items')}?f=json", "collection", JSON, found.title),
     ]
     offset_end = query.offset + page.returned
     # Past the count cap the number matched is unknown: a full page means there may be more.
     more = page.returned == query.limit if page.matched is None else offset_end < page.matched
     if more:
-        links.append(_link(replace_query_param(this, "offset", offset_end), "next", media))
+        links.append(_link(this.url(f=f, offset=offset_end), "next", media))
     if query.offset > 0:
-        links.append(_link(replace_query_param(this, "offset", max(0, query.offset - query.limit)), "prev", media))
+        links.append(_link(this.url(f=f, offset=max(0, query.offset - query.limit)), "prev", media))
     extra = (',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"}').encode()
     if html:
         document = json.loads(page.head() + extra)
@@ -251,8 +263,11 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         })
     response = HttpResponse(content_type=GEOJSON)
     # The collection text ends with its closing brace; links and time stamp go in just before it.
-    response.write(page.head())
+    head = page.head()
+    response.write(head)
     response.write(extra)
+    # Set here, CommonMiddleware need not join the two parts (megabytes at limit 10,000) to measure them.
+    response["Content-Length"] = str(len(head) + len(extra))
     return response
 
 

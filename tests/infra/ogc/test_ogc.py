@@ -134,6 +134,24 @@ def walk(client, url: str) -> list[int]:
     return ids
 
 
+@pytest.mark.parametrize("query", ["limit=1", "limit=1&offset=2&f=json", "stage=approved&stage=completed&limit=1&year=",
+                                   "limit=1&datetime=2000-01-01/..&bbox=100,8,110,24&category=health,school,road,water,other"])
+def test_page_links_change_f_and_offset_and_keep_every_other_parameter(client, register, query):
+    from rest_framework.utils.urls import replace_query_param
+
+    client.force_login(user_with_role(Role.BOARD))
+    response, data = get(client, f"/ogc/collections/works/items?{query}&offset=1")
+    assert response.status_code == 200, data
+    links = {link["rel"]: link["href"] for link in data["links"]}
+    asked = f"http://testserver/ogc/collections/works/items?{query}&offset=1"
+    this = replace_query_param(asked, "f", "json")
+    assert links["self"] == this
+    assert links["alternate"] == replace_query_param(asked, "f", "html")
+    assert links["next"] == replace_query_param(this, "offset", 2)
+    assert links["prev"] == replace_query_param(this, "offset", 0)
+    assert links["collection"] == "http://testserver/ogc/collections/works?f=json"
+
+
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])
 def test_paging_walks_current_communes_exactly_once(client, reference, limit):
     ids = walk(client, f"/ogc/collections/communes/items?limit={limit}")
