@@ -5,8 +5,9 @@ Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as scripts/postgis.sh sets up). 
 database infra_bench, migrates it, loads the reference geography and inserts synthetic works (points
 inside the former Phong Thổ district, all published so the anonymous request sees them), then, in one
 process and interleaved after a warm-up:
-  - "api": Django's test client GET /api/works/?limit=N (middleware, URL routing, DRF parameter
-    checks, the access policy, the count and the page statement, the response), in process, no HTTP;
+  - "api": GET /api/works/?limit=N from the WSGI application gunicorn serves (middleware, URL routing,
+    DRF parameter checks, the access policy, the count and the page statement, the response), in
+    process, no HTTP;
   - "floor": the page statement itself — captured from the API request — run bare with psycopg2 on a
     persistent connection with the app's own session settings (jit off, no parallel workers, one
     generic plan per prepared statement); prepared on that connection too when the API runs it
@@ -81,6 +82,30 @@ def replayable(captured, marker: str, floor) -> str:
     return execute
 
 
+def wsgi_get(url: str) -> tuple[str, bytes]:
+    """GET `url` (path and query) from the WSGI application gunicorn serves (infra.wsgi), in process:
+    Django's whole request cycle, its database health check included, without HTTP. Django's test
+    client adds its own work (template and signal capture) and skips the health check; neither is
+    what a server pays."""
+    import io
+
+    from infra.wsgi import application
+
+    path, _, query = url.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+    }
+    status = []
+    answer = application(environ, lambda line, headers, *_: status.append(line))
+    try:
+        body = b"".join(answer)
+    finally:
+        answer.close()
+    return status[0], body
+
+
 def measure(rounds: int, sizes: list[int]) -> list[dict]:
     os.environ["DATABASE_URL"] = URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infra.settings")
@@ -104,9 +129,9 @@ def measure(rounds: int, sizes: list[int]) -> list[dict]:
         statement = replayable(captured, "FeatureCollection", floor)
 
         def api() -> int:
-            response = client.get(url)
-            assert response.status_code == 200
-            return len(response.content)
+            status, body = wsgi_get(url)
+            assert status.startswith("200"), status
+            return len(body)
 
         def bare() -> int:
             with floor.cursor() as cursor:
@@ -139,7 +164,8 @@ def report(results: list[dict], works: int, rounds: int) -> str:
         "## Works API (`/api/works/`) against the bare statement",
         "",
         f"`bench/api_works.py`, one run, {works:,} published works in PostGIS, {rounds} interleaved rounds per cell after "
-        "5 warm-ups, one client, in process (Django's test client, no HTTP). The floor is the very statement the API "
+        "5 warm-ups, one client, in process (the WSGI application gunicorn serves, called directly: no HTTP). "
+        "The floor is the very statement the API "
         "runs to build the FeatureCollection, replayed with psycopg2 on a persistent connection with the same session "
         "settings. Machine: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}.",

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/ogc.py [--works 20000] [--rounds 30]
 Same method as bench/api_works.py (whose helpers it uses), on its own database infra_bench_ogc:
 synthetic published works in the former Phong Thổ district, then, in one process, interleaved after
 a warm-up:
-  - items: Django's test client GET /ogc/collections/works/items?limit=N (in process, no HTTP)
+  - items: GET /ogc/collections/works/items?limit=N from the WSGI application (in process, no HTTP)
     against the FeatureCollection statement captured from that request, replayed with psycopg2 on a
     persistent connection with the app's own session settings (jit off, no parallel workers, one
     generic plan per prepared statement); a page the view runs as a prepared statement (no box:
@@ -106,9 +106,9 @@ def measure(rounds: int, limits: list[int], national: bool = False) -> tuple[lis
 
     def arms(url: str, statement: str) -> dict:
         def view() -> int:
-            response = client.get(url)
-            assert response.status_code == 200
-            return len(response.content)
+            status, body = api_works.wsgi_get(url)
+            assert status.startswith("200"), status
+            return len(body)
 
         def bare() -> int:
             with floor.cursor() as cursor:
@@ -333,7 +333,8 @@ def report(items: list[dict], tiles: list[dict], works: int, rounds: int, nation
         "",
         f"`bench/ogc.py{' --national' if national else ''}`, one run, {works:,} published works in PostGIS"
         f"{' (bench/national.py generator, across Viet Nam)' if national else ''}, {rounds} interleaved rounds per cell after "
-        "5 warm-ups, one client, in process (Django's test client, no HTTP). Each floor is the very statement the "
+        "5 warm-ups, one client, in process (the WSGI application gunicorn serves, called directly: no HTTP). "
+        "Each floor is the very statement the "
         "view runs (captured from it), replayed with psycopg2 on a persistent connection with the same session "
         f"settings. Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}; "
         f"load average (1 min) when these cells ended: {os.getloadavg()[0]:.1f}.",
