@@ -84,6 +84,9 @@ class ChoiceListField(serializers.Field):
         "unknown": _("Unknown value “{value}”; use one or more of: {known}."),
     }
 
+    # Left out of a query, it reads as Field does: nothing (QueryParams.get_fields need not build it).
+    left_out_is_nothing = True
+
     def __init__(self, *, choices: list[tuple[str, Any]], **kwargs: Any):
         self.choices = [value for value, _label in choices]
         super().__init__(**kwargs)
@@ -130,6 +133,15 @@ class CommuneField(serializers.Field):
         return f"{value.code}@{value.valid_to.isoformat()}" if value.valid_to else value.code
 
 
+def _left_out_is_nothing(field: serializers.Field) -> bool:
+    """Whether a field a query leaves out adds nothing to what it parses to, and no error: not required,
+    no default, and read as DRF's Field reads a missing name (DRF's BooleanField reads a missing name in a
+    QueryDict as False, and its list fields as [], so those are always built)."""
+    reads_as_field = type(field).get_value is serializers.Field.get_value or getattr(field, "left_out_is_nothing", False)
+    return (reads_as_field and not field.required and field.default is empty
+            and field.default_empty_html is empty)
+
+
 class QueryParams(serializers.Serializer):
     """Query parameters: unknown names are refused, so a misspelt filter does not silently do nothing."""
 
@@ -147,10 +159,9 @@ class QueryParams(serializers.Serializer):
         declared = self._declared_fields.items()
         data = getattr(self, "initial_data", None)
         if data is not None:
-            # Parsing a query: only the fields it names, and those that give a value or an error when
-            # left out (a default, required). Any other field would do nothing, and building it costs.
-            declared = [(name, field) for name, field in declared
-                        if name in data or field.required or field.default is not empty]
+            # Parsing a query: only the fields it names, and those that may give a value or an error
+            # when left out. Any other field would do nothing, and building it costs.
+            declared = [(name, field) for name, field in declared if name in data or not _left_out_is_nothing(field)]
         return {name: copy.deepcopy(field) if "child" in field._kwargs else copy.copy(field) for name, field in declared}
 
     @classmethod

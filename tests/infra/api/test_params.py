@@ -20,6 +20,26 @@ VALUES = ["", "1", "0", "-3", "10001", "2022", "abc", "103.2,22.4,103.6,22.8", "
           "json", "html", "2024-05-01", "2023-01-01/..", "a b", "x" * 300]
 
 
+class ReadsItsOwnWay(serializers.Field):
+    """A field with its own reading of the query, which finds a value even when its name is left out."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, "fallback")
+
+    def to_internal_value(self, data):
+        return str(data)
+
+
+class LeftOutCounts(QueryParams):
+    """Fields DRF reads something into when a query leaves them out (False, [], an error): never skipped."""
+
+    flag = serializers.BooleanField(required=False)
+    tags = serializers.MultipleChoiceField(choices=["a", "b"], required=False)
+    must = serializers.MultipleChoiceField(choices=["a", "b"], required=False, allow_empty=False)
+    own = ReadsItsOwnWay(required=False)
+    limit = serializers.IntegerField(required=False)
+
+
 def subclasses(cls: type) -> list[type]:
     found = []
     for sub in cls.__subclasses__():
@@ -67,3 +87,12 @@ def test_parsing_binds_copies_never_the_declared_fields():
             works.parse(QueryDict(query))
     for name, field in works._declared_fields.items():
         assert getattr(field, "parent", None) is None and field.field_name is None, name
+
+
+def test_fields_that_read_a_missing_name_as_something_are_built_when_left_out():
+    query = QueryDict("limit=5")
+    assert as_parsed(LeftOutCounts, query) == as_drf_would(LeftOutCounts, query)
+    status, errors = as_parsed(LeftOutCounts, query)
+    assert status == "invalid" and set(errors) == {"must"}
+    status, data = as_parsed(LeftOutCounts, QueryDict("limit=5&must=a"))
+    assert data == {"flag": False, "tags": [], "must": ["a"], "own": "fallback", "limit": 5}
