@@ -103,8 +103,9 @@ def _url(request: HttpRequest, name: str, *args: Any, **query: str) -> str:
 
 
 class _ThisPage:
-    """The request's own URL with parameters changed, as rest_framework's replace_query_param gives it
-    (the parameters sorted by name), parsing the query once for all of a page's links."""
+    """The request's own URL with parameters changed, the parameters sorted by name as rest_framework's
+    replace_query_param sorts them, parsing the query once for all of a page's links. (Unlike it, a
+    query holding raw UTF-8 bytes comes out encoded once, not twice.)"""
 
     def __init__(self, request: HttpRequest):
         self.base = request.build_absolute_uri().partition("?")[0]
