@@ -5,6 +5,7 @@ SECRET_KEY     generated into var/secret_key for local use when unset
 DEBUG          1/true/yes to enable (default off)
 ALLOWED_HOSTS  comma-separated (default 127.0.0.1,localhost)
 MAP_VECTOR_TILES  0 to keep the home map on GeoJSON on PostGIS too (default on: vector tiles there)
+TILE_CACHE_MB  megabytes of built low-zoom tiles each process keeps (default 64; 0 keeps none)
 """
 from __future__ import annotations
 
@@ -183,6 +184,14 @@ LEAFLET_CONFIG = {
 # The home map draws its large layers (works, villages, roads) from vector tiles where the database can
 # build them (PostGIS), and from GeoJSON on SpatiaLite. MAP_VECTOR_TILES=0 keeps GeoJSON on PostGIS too.
 MAP_VECTOR_TILES = env_flag("MAP_VECTOR_TILES", default=True)
+
+# Built tiles below zoom 12 kept per process by the database state they came from (infra/ogc/tile_cache.py).
+try:
+    TILE_CACHE_MB = float(os.environ.get("TILE_CACHE_MB", "64"))
+except ValueError:
+    raise ImproperlyConfigured("TILE_CACHE_MB must be a number of megabytes, e.g. 64 (0 keeps no tiles).") from None
+if not 0 <= TILE_CACHE_MB <= 65536:
+    raise ImproperlyConfigured("TILE_CACHE_MB must lie between 0 and 65536.")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

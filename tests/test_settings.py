@@ -45,6 +45,14 @@ def test_bad_database_url_gives_one_sentence_not_a_traceback():
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("value", ["lots", "-1", "nan", "1e9"])
+def test_a_bad_tile_cache_size_gives_one_sentence(value):
+    env = {**os.environ, "TILE_CACHE_MB": value}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: TILE_CACHE_MB must")
+
+
 def _python_without_extension_loading() -> str | None:
     """Find an interpreter like pyenv's default build, whose sqlite3 cannot load extensions."""
     import shutil

@@ -25,7 +25,9 @@ from rest_framework.exceptions import ValidationError
 
 from gis.layers import on_postgis, tolerance_for_zoom
 from gis.models import AdminUnit, BaseRoad, Village
+from infra.accounts.policy import stages_seen_whole
 from infra.api.params import QueryParams, WorkFilterParams
+from infra.ogc.tile_cache import CACHED_BELOW_ZOOM, database_state, tile_cache
 from infra.ogc.views import Problem, _messages, _problem
 from infra.works.models import Work
 from infra.works.selectors import WorkFilters, works_match, works_matching
@@ -164,6 +166,26 @@ def _filters(layer: str, request: HttpRequest) -> WorkFilters | None:
     return None
 
 
+def _built(layer: str, z: int, x: int, y: int, *, user: Any, filters: WorkFilters | None) -> tuple[bytes, str]:
+    """Return the tile and its ETag: kept from an earlier request when the database's state, the person's
+    visibility and the query are the same (infra/ogc/tile_cache.py), else built."""
+    cache = tile_cache() if z < CACHED_BELOW_ZOOM else None
+    key = None
+    if cache is not None:
+        seen = stages_seen_whole(user) if TILE_LAYERS[layer].policy else ()
+        state = database_state() if seen is not None else None
+        if state is not None:
+            key = (state, layer, z, x, y, seen, filters)
+            found = cache.get(key)
+            if found is not None:
+                return found
+    data = tile_bytes(layer, z, x, y, user=user, filters=filters)
+    etag = f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"'
+    if key is not None:
+        cache.put(key, data, etag)
+    return data, etag
+
+
 @require_safe
 def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpResponse:
     """One vector tile, with an ETag and a max-age; 304 when the client's copy is current."""
@@ -178,8 +200,7 @@ def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpRespon
             filters = _filters(layer, request)
         except Problem as error:
             return _problem(error)
-    data = tile_bytes(layer, zoom, column, row, user=request.user, filters=filters)
-    etag = f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"'
+    data, etag = _built(layer, zoom, column, row, user=request.user, filters=filters)
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponse(status=304)
     else:
