@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
@@ -166,23 +166,35 @@ def _filters(layer: str, request: HttpRequest) -> WorkFilters | None:
     return None
 
 
-def _built(layer: str, z: int, x: int, y: int, *, user: Any, filters: WorkFilters | None) -> tuple[bytes, str]:
-    """Return the tile and its ETag: kept from an earlier request when the database's state, the person's
-    visibility and the query are the same (infra/ogc/tile_cache.py), else built."""
-    cache = tile_cache() if z < CACHED_BELOW_ZOOM else None
-    key = None
+def _kept_state(layer: str, z: int, user: Any) -> tuple[str, tuple] | None:
+    """Return the database state and the person's visibility to keep this tile under, or None when it is
+    not kept (infra/ogc/tile_cache.py). Read before the query is parsed: its commune is read after it."""
+    if z >= CACHED_BELOW_ZOOM or tile_cache() is None:
+        return None
+    seen = stages_seen_whole(user) if TILE_LAYERS[layer].policy else ()
+    if seen is None:
+        return None
+    state = database_state()
+    return None if state is None else (state, seen)
+
+
+def _built(layer: str, z: int, x: int, y: int, *, user: Any, filters: WorkFilters | None,
+           kept: tuple[str, tuple] | None) -> tuple[bytes, str]:
+    """Return the tile and its ETag: kept from an earlier request of the same database state, visibility
+    and query (`kept`: see _kept_state), else built."""
+    cache = tile_cache() if kept is not None else None
     if cache is not None:
-        seen = stages_seen_whole(user) if TILE_LAYERS[layer].policy else ()
-        state = database_state() if seen is not None else None
-        if state is not None:
-            key = (state, layer, z, x, y, seen, filters)
-            found = cache.get(key)
-            if found is not None:
-                return found
+        state, seen = kept
+        # The commune by its id: the state names what it held when the tile was built.
+        key = (layer, z, x, y, seen, filters and replace(filters, commune=None),
+               filters.commune.pk if filters and filters.commune else None)
+        found = cache.get(state, key)
+        if found is not None:
+            return found
     data = tile_bytes(layer, z, x, y, user=user, filters=filters)
     etag = f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"'
-    if key is not None:
-        cache.put(key, data, etag)
+    if cache is not None:
+        cache.put(state, key, data, etag, extra=len(filters.q) if filters else 0)
     return data, etag
 
 
@@ -197,10 +209,11 @@ def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpRespon
                 raise Problem(404, "NotFound", _("Vector tiles need PostGIS; on this database the map uses GeoJSON "
                                                  "(/api/ and /ogc/)."))
             zoom, column, row = _coordinates(z, x, y)
+            kept = _kept_state(layer, zoom, request.user)
             filters = _filters(layer, request)
         except Problem as error:
             return _problem(error)
-    data, etag = _built(layer, zoom, column, row, user=request.user, filters=filters)
+    data, etag = _built(layer, zoom, column, row, user=request.user, filters=filters, kept=kept)
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponse(status=304)
     else:
