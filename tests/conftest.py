@@ -34,3 +34,18 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def other_session():
+    """A second PostgreSQL session on the test database, in autocommit: to watch, to end or to commit
+    beside the app's own connection."""
+    import psycopg2
+    from django.db import connection
+
+    settings = connection.settings_dict
+    session = psycopg2.connect(host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+                               dbname=settings["NAME"])
+    session.autocommit = True
+    yield session
+    session.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import psycopg2
 import pytest
 from django.db import close_old_connections, connection, transaction
 
@@ -20,14 +19,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def other():
+def other(other_session):
     """A second session, to watch and to end the app's one."""
-    settings = connection.settings_dict
-    session = psycopg2.connect(host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
-                               dbname=settings["NAME"])
-    session.autocommit = True
-    yield session
-    session.close()
+    return other_session
 
 
 def last_statement(other, pid: int) -> str:

@@ -3,7 +3,6 @@ not built again, any commit is in the next tile, and no one is given a tile kept
 query or someone who sees more. Transactional tests: the state is named by committed transactions."""
 from __future__ import annotations
 
-import psycopg2
 import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
@@ -36,14 +35,9 @@ def cache(settings):
 
 
 @pytest.fixture
-def other():
+def other(other_session):
     """A second session, which commits while a request is being served."""
-    params = connection.settings_dict
-    session = psycopg2.connect(host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"],
-                               dbname=params["NAME"])
-    session.autocommit = True
-    yield session
-    session.close()
+    return other_session
 
 
 def in_one_state(cache, *requests):
