@@ -1,7 +1,8 @@
-"""Strings that django-simple-history shows in the admin, so that they get Vietnamese too.
+"""Strings of third-party packages that reach people, so that they get Vietnamese too.
 
-The package ships no Vietnamese catalogue; listing its msgids here puts them in ours
-(makemessages extracts gettext_noop), and Django's catalogue merge picks them up.
+django-simple-history ships no Vietnamese catalogue, and Django REST framework's leaves most of the
+field errors our API and OGC parameters give untranslated. Listing their msgids here puts them in
+ours (makemessages extracts gettext_noop), and Django's catalogue merge picks them up.
 """
 from django.utils.translation import gettext_noop
 
@@ -28,4 +29,24 @@ SIMPLE_HISTORY_STRINGS = [
     gettext_noop("Close"),
     gettext_noop("version"),
     gettext_noop("stage"),
+]
+
+# Django REST framework's field errors that our serializers and query parameters can give (its Vietnamese
+# catalogue lacks them); the {placeholders} are filled in by DRF after translation.
+REST_FRAMEWORK_STRINGS = [
+    gettext_noop("This field may not be null."),
+    gettext_noop("A valid integer is required."),
+    gettext_noop("Ensure this value is less than or equal to {max_value}."),
+    gettext_noop("Ensure this value is greater than or equal to {min_value}."),
+    gettext_noop("String value too large."),
+    gettext_noop("Not a valid string."),
+    gettext_noop("Ensure this field has no more than {max_length} characters."),
+    gettext_noop("Ensure this field has at least {min_length} characters."),
+    gettext_noop("Expected a date but got a datetime."),
+    gettext_noop('"{input}" is not a valid choice.'),
+    gettext_noop('Invalid pk "{pk_value}" - object does not exist.'),
+    gettext_noop("Incorrect type. Expected pk value, received {data_type}."),
+    gettext_noop("This value does not match the required pattern."),
+    gettext_noop("Must be a valid boolean."),
+    gettext_noop("Invalid data. Expected a dictionary, but got {datatype}."),
 ]
