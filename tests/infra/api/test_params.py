@@ -1,5 +1,5 @@
-"""Query parameters (infra.api.params.QueryParams) build only the fields a query needs, as shallow copies of
-the declared ones: every query gets exactly what DRF's own way (every field, deep-copied) gives it."""
+"""Query parameters (infra.api.params.QueryParams) build only the fields a query needs: every query gets
+exactly what DRF's own way (every field, deep-copied) gives it, in the language of its request."""
 from __future__ import annotations
 
 import itertools
@@ -96,3 +96,17 @@ def test_fields_that_read_a_missing_name_as_something_are_built_when_left_out():
     assert status == "invalid" and set(errors) == {"must"}
     status, data = as_parsed(LeftOutCounts, QueryDict("limit=5&must=a"))
     assert data == {"flag": False, "tags": [], "must": ["a"], "own": "fallback", "limit": 5}
+
+
+def test_each_request_gets_bound_errors_in_its_own_language():
+    from django.utils import translation
+
+    from infra.ogc.params import params_for
+
+    works = params_for("works")
+    for language, message in [("en", "Ensure this value is greater than or equal to 1."),
+                              ("vi", "Giá trị này phải lớn hơn hoặc bằng 1."),
+                              ("en", "Ensure this value is greater than or equal to 1.")]:
+        with translation.override(language), pytest.raises(serializers.ValidationError) as refused:
+            works.parse(QueryDict("limit=0"))
+        assert [str(m) for m in refused.value.detail["limit"]] == [message], language
