@@ -222,7 +222,8 @@ class WorkFilterParams(QueryParams):
     )
     q = serializers.CharField(
         required=False, allow_blank=True, max_length=100,
-        help_text=_("Text searched in the work's name and code (case-insensitive, at most 100 characters)."),
+        help_text=_("Text searched in the work's name and code, case and Vietnamese marks aside (“truong” finds "
+                    "“Trường”), at most 100 characters."),
     )
 
     def validate_q(self, value: str) -> str:

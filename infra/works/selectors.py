@@ -23,6 +23,7 @@ from gis.selectors import unit_area_ids
 from infra.accounts.policy import sees_internal, stages_seen_whole, works_visible
 from infra.finance.models import Allocation, Disbursement
 from infra.maintenance.models import Inspection, Record, Schedule
+from infra.textsearch import matching
 from infra.works.features import COUNTS
 from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkFeature
 
@@ -125,7 +126,7 @@ def works_matching(*, user, filters: WorkFilters) -> QuerySet[Work]:
         funded = Allocation.objects.filter(work=OuterRef("pk"), capital_plan__source=filters.source)
         works = works.filter(Exists(funded))
     if filters.q:
-        works = works.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
+        works = matching(works, filters.q, "name", "code")  # case and Vietnamese marks aside
     if filters.bbox is not None:
         works = _in_box(works, filters.bbox)
     return works_visible(user, works)

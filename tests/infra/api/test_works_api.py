@@ -72,6 +72,16 @@ def test_features_carry_what_the_schema_promises(client, register):
     ("?source=local", ["S-1"]),
     ("?source=community", []),
     ("?q=trạm y tế", ["A-1"]),
+    # Case and Vietnamese marks aside, however the letters were typed (composed or not).
+    ("?q=tram y te", ["A-1"]),
+    ("?q=TRẠM Y TẾ", ["A-1"]),
+    ("?q=duong ban", ["R-1"]),
+    ("?q=ĐƯỜNG", ["R-1"]),
+    ("?q=%C4%90ie%CC%82%CC%89m%20tru%CC%9Bo%CC%9B%CC%80ng", ["S-1"]),  # "Điểm trường" in decomposed letters
+    ("?q=cau treo ban ta chai", ["B-1"]),
+    ("?q=_", ["Q-1"]),  # LIKE's wildcards are searched as themselves
+    ("?q=__", []),
+    ("?q=%25", []),
     ("?q=r-1", ["R-1"]),
     ("?q=%3Cscript%3Ealert(1)%3C/script%3E", []),
     ("?commune=03549", ["A-1", "Q-1", "R-1"]),
