@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import prefetch_related_objects
+
 from infra.works.models import Work
 
 
@@ -19,14 +21,35 @@ class HistoryLine:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+def _instance(record):
+    """The object as `record` saw it, for its text. Unlike simple_history's `record.instance`, fields the
+    history leaves out (a work's `updated_at`) stay at their defaults instead of being read, one query
+    per row, from the object as it is now."""
+    model = record.instance_type
+    return model(**{f.attname: getattr(record, f.attname) for f in model._meta.concrete_fields if hasattr(record, f.attname)})
+
+
 def _lines(records, label: str) -> list[HistoryLine]:
+    """The lines of `records` (one model's history rows), in a fixed number of queries whatever their
+    number: each row's previous version (simple_history's `prev_record`, the same object's latest row
+    dated before it) is found among the rows read, and the objects the rows' own text names (a stage
+    change's work, an allocation's programme line) are read once per kind."""
+    records = list(records.select_related("history_user").order_by("history_date", "history_id"))
+    instances = [_instance(record) for record in records]
+    if instances:
+        model = type(instances[0])
+        prefetch_related_objects(instances, *(f.name for f in model._meta.concrete_fields if f.many_to_one))
+    seen: dict[object, list] = {}
     lines = []
-    for record in records.select_related("history_user").order_by("history_date", "history_id"):
+    for record, instance in zip(records, instances):
+        earlier = seen.setdefault(instance.pk, [])
+        before = [r for r in earlier if r.history_date < record.history_date]
+        earlier.append(record)
         changes = []
-        if record.history_type == "~" and record.prev_record is not None:
-            delta = record.diff_against(record.prev_record)
-            changes = [(str(record.instance._meta.get_field(c.field).verbose_name), str(c.old), str(c.new)) for c in delta.changes]
-        lines.append(HistoryLine(when=record.history_date, what=label, record=str(record.instance),
+        if record.history_type == "~" and before:
+            delta = record.diff_against(before[-1])
+            changes = [(str(instance._meta.get_field(c.field).verbose_name), str(c.old), str(c.new)) for c in delta.changes]
+        lines.append(HistoryLine(when=record.history_date, what=label, record=str(instance),
                                  action=record.get_history_type_display(), who=str(record.history_user or "—"), changes=changes))
     return lines
 
