@@ -11,6 +11,15 @@ __all__ = ["MAX_VERTICES", "geometry_check"]
 MAX_VERTICES = 20_000
 
 
+def _prepared(area: GEOSGeometry, buffer_deg: float = 0.0):
+    """The area (widened by `buffer_deg`) prepared for repeated tests, kept on the area object itself: an
+    outline read once and checked against many geometries (an import's rows) is prepared once."""
+    kept = area.__dict__.setdefault("_prepared_for_checks", {})
+    if buffer_deg not in kept:
+        kept[buffer_deg] = (area.buffer(buffer_deg) if buffer_deg else area).prepared
+    return kept[buffer_deg]
+
+
 def geometry_check(
     *, geometry: GEOSGeometry, allowed_types: frozenset[str], area: GEOSGeometry | None, tolerance_deg: float = 0.0
 ) -> None:
@@ -39,6 +48,8 @@ def geometry_check(
     if not geometry.valid:
         raise ValidationError({"geometry": _("The geometry is invalid: %(reason)s.") % {"reason": geometry.valid_reason}})
     if area is not None:
-        fits = area.contains(geometry) or (tolerance_deg > 0 and area.buffer(tolerance_deg).contains(geometry))
+        fits = _prepared(area).contains(geometry) or (
+            tolerance_deg > 0 and _prepared(area, tolerance_deg).contains(geometry)
+        )
         if not fits:
             raise ValidationError({"geometry": _("The geometry lies outside Lai Châu province; are longitude and latitude swapped?")})

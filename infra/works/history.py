@@ -41,7 +41,7 @@ def _lines(records, label: str) -> list[HistoryLine]:
         prefetch_related_objects(instances, *(f.name for f in model._meta.concrete_fields if f.many_to_one))
     seen: dict[object, list] = {}
     lines = []
-    for record, instance in zip(records, instances):
+    for record, instance in zip(records, instances, strict=True):
         earlier = seen.setdefault(instance.pk, [])
         before = [r for r in earlier if r.history_date < record.history_date]
         earlier.append(record)

@@ -5,6 +5,9 @@ API, the detail page and the printable map show exactly what the person may see.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,6 +34,7 @@ __all__ = [
     "WorkFilters",
     "commune_for_geometry",
     "province_area",
+    "province_area_kept",
     "work_detail_context",
     "work_feature",
     "work_get_visible",
@@ -53,14 +57,34 @@ RECORDS = Record._meta.db_table
 EXTENT = "extent"
 
 
+_KEPT_AREA: ContextVar[list | None] = ContextVar("kept_province_area", default=None)
+
+
+@contextmanager
+def province_area_kept() -> Iterator[None]:
+    """Within the block, `province_area` reads the outline once and gives the same object after: for
+    checking the many rows of one import against one outline (its prepared form is kept with it)."""
+    token = _KEPT_AREA.set([])
+    try:
+        yield
+    finally:
+        _KEPT_AREA.reset(token)
+
+
 def province_area() -> GEOSGeometry | None:
     """Return the province outline works must lie in, or None before reference data is loaded."""
+    kept = _KEPT_AREA.get()
+    if kept:
+        return kept[0]
     province = (
         AdminUnit.objects.filter(level=AdminUnitLevel.PROVINCE, code=settings.PROVINCE_CODE, valid_to__isnull=True)
         .only("boundary")
         .first()
     )
-    return province.boundary if province and province.boundary else None
+    area = province.boundary if province and province.boundary else None
+    if kept is not None:
+        kept.append(area)
+    return area
 
 
 def commune_for_geometry(*, geometry: GEOSGeometry) -> AdminUnit | None:

@@ -14,6 +14,7 @@ from infra.interchange.crs import crs_check
 from infra.interchange.imports.readers import source_read
 from infra.interchange.imports.validate import RowResult, rows_validate
 from infra.interchange.safety import file_check
+from infra.works.selectors import province_area_kept
 from infra.works.services import work_create
 
 __all__ = ["ImportReport", "works_import"]
@@ -50,6 +51,12 @@ def works_import(*, user: Any, path: Path, name: str, crs: Any = None, dry_run: 
     source = source_read(checked)
     if not source.rows:
         raise ValidationError(_("The file holds no rows."))
+    # Every row is checked (and created) against the same province outline: read and prepared once.
+    with province_area_kept():
+        return _checked_and_created(user, checked, source, epsg, dry_run)
+
+
+def _checked_and_created(user: Any, checked: Any, source: Any, epsg: int | None, dry_run: bool) -> ImportReport:
     report = ImportReport(file=checked.name, kind=checked.kind, crs=epsg or source.crs,
                           rows=rows_validate(source, crs=epsg))
     if dry_run or report.refused:

@@ -5,6 +5,8 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from infra.interchange.imports.services import works_import
@@ -42,6 +44,21 @@ def test_dry_run_reports_each_row_and_writes_nothing(works, board, tmp_path):
         assert any(expected.lower() in reason.lower() for reason in verdicts[number].reasons), verdicts[number].reasons
     assert any("appears twice" in reason for reason in verdicts[9].reasons)
     assert tables_checksum() == before
+
+
+def test_the_province_outline_is_read_once_however_many_rows(works, board, tmp_path):
+    """Rows inside and outside the province, in a short file and one five times longer: each row gets its own
+    verdict, and checking them reads the same number of rows from the database (the outline once)."""
+    inside, outside = "N-{},Trạm {},health,2026,1,103.36,22.53,\n", "B-{},X,health,2026,1,105.85,21.03,\n"
+    queries = []
+    for rows in (4, 20):
+        path = _file(tmp_path, "".join((inside if i % 2 else outside).format(i, i) for i in range(rows)), f"w{rows}.csv")
+        with CaptureQueriesContext(connection) as captured:
+            report = works_import(user=board, path=path, name=path.name, dry_run=True)
+        queries.append(len(captured.captured_queries))
+        assert [r.accepted for r in report.rows] == [bool(i % 2) for i in range(rows)]
+        assert all("outside Lai Châu" in " ".join(r.reasons) for r in report.rows[::2])
+    assert queries[0] == queries[1], queries
 
 
 def test_commit_with_any_bad_row_imports_nothing(works, board, tmp_path):

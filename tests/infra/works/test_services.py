@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.contrib.gis.geos import LineString, Point, Polygon
+from django.conf import settings
+from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
 from django.core.exceptions import ValidationError
 
 from gis.models import AdminUnit
 from infra.works.choices import Category, Stage
 from infra.works.models import StageEvent, Work
+from infra.works.selectors import province_area, province_area_kept
 from infra.works.services import StaleVersion, work_create, work_stage_change, work_update
 from tests.factories import PHONG_THO_POINT, UserFactory
 
@@ -118,3 +120,16 @@ def test_progress_only_while_under_construction(reference):
         work_update(work=work, user=user, expected_version=work.version, progress=40)
     work.refresh_from_db()
     assert work.progress == 0
+
+
+def test_the_province_outline_is_kept_only_inside_its_block(reference):
+    province = AdminUnit.objects.get(level="province", code=settings.PROVINCE_CODE, valid_to__isnull=True)
+    first = province_area()
+    with province_area_kept():
+        kept = province_area()
+        assert kept.equals(first)
+        province.boundary = MultiPolygon(Polygon(((103, 22), (104, 22), (104, 23), (103, 23), (103, 22))), srid=4326)
+        province.save(update_fields=["boundary"])
+        assert province_area() is kept  # one import checks every row against one outline
+    assert province_area().equals(province.boundary)  # after it, the outline as it is now
+    assert province_area() is not province_area()
