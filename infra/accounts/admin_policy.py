@@ -7,13 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from gis.admin import FoldedSearchMixin
 from infra.accounts.policy import Action, can, works_visible
 
 __all__ = ["PolicyAdminMixin"]
 
 
-class PolicyAdminMixin:
-    """Narrow an admin to what the policy allows.
+class PolicyAdminMixin(FoldedSearchMixin):
+    """Narrow an admin to what the policy allows (and search it with case and Vietnamese marks aside).
 
     `work_path` leads from the model to its work ("" for Work itself, None when the model is not
     about one work); lists show only rows of works the person may see, and adds and changes are

@@ -5,8 +5,7 @@ __all__ = ["on_connection_created"]
 
 
 def on_connection_created(sender, connection, **kwargs) -> None:
-    """Give SpatiaLite connections back the busy timeout the settings ask for, and the search's folding
-    function (infra.textsearch: PostgreSQL has its own, made by a migration).
+    """Give SpatiaLite connections back the busy timeout the settings ask for.
 
     Loading mod_spatialite sets SQLite's busy timeout to 5 s, after Django applied OPTIONS["timeout"],
     so a writer queued behind others gave up after 5 s with "database is locked" instead of waiting
@@ -14,9 +13,6 @@ def on_connection_created(sender, connection, **kwargs) -> None:
     """
     if connection.vendor != "sqlite":
         return
-    from infra.textsearch import FUNCTION, fold
-
-    connection.connection.create_function(FUNCTION, 1, fold, deterministic=True)
     timeout = connection.settings_dict.get("OPTIONS", {}).get("timeout")
     if timeout is not None:
         connection.connection.execute(f"PRAGMA busy_timeout = {int(float(timeout) * 1000)}")

@@ -26,7 +26,7 @@ from gis.selectors import unit_area_ids
 from infra.accounts.policy import sees_internal, stages_seen_whole, works_visible
 from infra.finance.models import Allocation, Disbursement
 from infra.maintenance.models import Inspection, Record, Schedule
-from infra.textsearch import matching
+from gis.textsearch import matching
 from infra.works.features import COUNTS
 from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkFeature
 

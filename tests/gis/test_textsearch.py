@@ -1,4 +1,4 @@
-"""Search folding: Python's `fold` and the database's `infra_fold` agree on Vietnamese text, and searches
+"""Search folding: Python's `fold` and the database's `search_fold` agree on Vietnamese text, and searches
 ignore case and marks on both databases."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from django.db import connection
 
-from infra.textsearch import FUNCTION, fold
+from gis.textsearch import FUNCTION, fold
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,42 @@ def test_text_without_marks_and_null_pass_through_the_database_unchanged():
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {FUNCTION}(NULL)")
         assert cursor.fetchone()[0] is None
+
+
+# --- the admin's search and its autocomplete fields -----------------------------------------------
+
+@pytest.fixture
+def root(client, reference):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_the_admin_finds_communes_and_works_without_marks(root):
+    from django.contrib.gis.geos import Point
+
+    from infra.works.services import work_create
+    from tests.factories import PHONG_THO_POINT
+
+    work_create(user=None, code="TS-1", name="Trạm y tế bản Nà Giàng", category="health",
+                geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2026, stage="approved")
+    for term, present, absent in [
+        ("tram y te", "TS-1", None),
+        ("TRẠM   nà", "TS-1", None),             # every word, in any case, with or without marks
+        ("tram zzz", None, "TS-1"),               # … and every word must be there
+        ('"ban na giang"', "TS-1", None),         # quoted: one phrase
+    ]:
+        page = root.get("/admin/works/work/", {"q": term}).content.decode()
+        assert (present is None or present in page) and (absent is None or absent not in page), term
+    page = root.get("/admin/geo/adminunit/", {"q": "si lo lau"}).content.decode()
+    assert "Sì Lở Lầu" in page and "Dào San" not in page
+    assert "Dào San" in root.get("/admin/geo/adminunit/", {"q": "dao"}).content.decode()
+
+
+def test_autocomplete_fields_find_communes_without_marks(root):
+    response = root.get("/admin/autocomplete/", {"app_label": "works", "model_name": "work",
+                                                 "field_name": "approved_commune", "term": "phong tho"})
+    assert response.status_code == 200, response.content
+    names = [item["text"] for item in response.json()["results"]]
+    assert names and all("Phong Thổ" in name for name in names), names

@@ -1,12 +1,12 @@
-"""On PostgreSQL, `infra_fold(text)`: text without case or Vietnamese marks, for free-text search
-(infra.textsearch). Made from the `unaccent` extension, created here if missing (it is trusted: the
+"""On PostgreSQL, `search_fold(text)`: text without case or Vietnamese marks, for free-text search
+(gis.textsearch). Made from the `unaccent` extension, created here if missing (it is trusted: the
 database's owner may create it). The function is STABLE, as unaccent is, so that PostgreSQL inlines it.
 
-SQLite/SpatiaLite gets the same function from Python on every connection (infra.operations.connections).
+SQLite/SpatiaLite gets the same function from Python on every connection (gis.apps).
 """
 from django.db import migrations
 
-FUNCTION = "infra_fold"
+FUNCTION = "search_fold"
 
 
 def add(apps, schema_editor):
@@ -33,7 +33,7 @@ def remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("works", "0006_work_extent"),
+        ("geo", "0001_initial"),
     ]
 
     operations = [
