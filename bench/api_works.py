@@ -66,6 +66,19 @@ def session_options() -> str:
     return connection.settings_dict["OPTIONS"].get("options", "")
 
 
+def floor_connection():
+    """A persistent connection for the floor, with the app's session settings. Text comes back as the
+    database's UTF-8 bytes, as the app's pages take it (gis.layers, `raw`), so that neither arm decodes
+    what the other passes on."""
+    import psycopg2
+    import psycopg2.extensions
+
+    floor = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=DB, options=session_options())
+    floor.autocommit = True
+    psycopg2.extensions.register_type(psycopg2.extensions.BYTES, floor)
+    return floor
+
+
 def replayable(captured, marker: str, floor) -> str:
     """Return the statement a captured request ran that holds `marker`, as the floor's connection is to replay
     it. A page the view runs as a prepared statement (gis.layers: pages without a box) is prepared on the
@@ -113,14 +126,12 @@ def measure(rounds: int, sizes: list[int]) -> list[dict]:
     import django
 
     django.setup()
-    import psycopg2
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1")
-    floor = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=DB, options=session_options())
-    floor.autocommit = True
+    floor = floor_connection()
     results = []
     for size in sizes:
         url = f"/api/works/?limit={size}"
@@ -136,7 +147,7 @@ def measure(rounds: int, sizes: list[int]) -> list[dict]:
         def bare() -> int:
             with floor.cursor() as cursor:
                 cursor.execute(statement)
-                return len(cursor.fetchone()[0].encode())
+                return len(cursor.fetchone()[0])
 
         for _ in range(5):  # warm-up: caches, plans, connections
             api(), bare()
