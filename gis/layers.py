@@ -99,15 +99,24 @@ class Page:
     """One page of a layer: the FeatureCollection text and how many rows matched.
 
     `matched` is None when more than `COUNT_CAP` rows matched (the exact number was not taken).
-    `text` is UTF-8 bytes when the page was asked for `raw`.
+    `text` is UTF-8 bytes when the page was asked for `raw`; on PostgreSQL such a page is `open`: the
+    database left out the collection's closing brace, for the caller to add members and close it
+    (`head`) without copying the text (megabytes at limit 10,000) to cut the brace off.
     """
 
     text: str | bytes
     matched: int | None
     returned: int
+    open: bool = False
+
+    def document(self) -> str | bytes:
+        """The whole collection (closed again, a copy, when the page is open)."""
+        return self.text + b"}" if self.open else self.text
 
     def head(self) -> bytes:
         """Return the collection as UTF-8 bytes without its closing brace, for a caller to add members after."""
+        if self.open:
+            return self.text
         text = self.text if isinstance(self.text, bytes) else self.text.encode()
         return text[:-1]
 
@@ -257,9 +266,11 @@ def _limit_sql(limit: int | None, offset: int) -> str:
 
 def _collection_sql(
     layer: Layer, *, match: str, page: str, counted: bool, tolerance: float | None, precision: int, returned: bool = False,
-    cap: int = 0, count_match: str = "", exact_count: str = "",
+    cap: int = 0, count_match: str = "", exact_count: str = "", open_end: bool = False,
 ) -> str:
     """Return the statement; `match` selects ids, `page` orders and slices them (`counted`: slices; the order is by id).
+
+    `open_end` (PostgreSQL): the collection's text without its closing brace (see Page.open).
 
     `count_match`, when given, selects the same ids as `match` in a form that is cheaper to count
     (see bbox_parts); the ids are counted from it, and `match` pages past the cap. `exact_count`,
@@ -310,16 +321,18 @@ def _collection_sql(
             head += " || '\"numberReturned\": ' || count(lf.id) || ', '"
         # The last column counts the page's rows the stored table lacks (string_agg skips them): the
         # caller then builds the page as below instead (see _stored_or_built), never a page short.
+        close = "]" if open_end else "]}"
         return (
             f"{ctes} SELECT {head} || '\"features\": [' || COALESCE(string_agg(lf.feature, ', ' ORDER BY lf.id), '') "
-            f"|| ']}}'{extra}, count(lf.id) - count(lf.feature) FROM layer_page CROSS JOIN LATERAL "
+            f"|| '{close}'{extra}, count(lf.id) - count(lf.feature) FROM layer_page CROSS JOIN LATERAL "
             f"(SELECT layer_page.id AS id, (SELECT s.feature FROM {layer.stored} s WHERE s.id = layer_page.id) AS feature) lf"
         )
     if postgis:
+        collection = (f"json_build_object('type', 'FeatureCollection', {members}'features', "
+                      "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', lf.id, 'geometry', lf.geom, "
+                      "'properties', lf.props) ORDER BY lf.id), '[]'::json))::text")
         return (
-            f"{ctes} SELECT json_build_object('type', 'FeatureCollection', {members}'features', "
-            "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', lf.id, 'geometry', lf.geom, "
-            f"'properties', lf.props) ORDER BY lf.id), '[]'::json))::text{extra} "
+            f"{ctes} SELECT {f'left({collection}, -1)' if open_end else collection}{extra} "
             # LATERAL: each row of the page is fetched by its primary key (a page is at most 10,000
             # rows; a hash join would read the whole table to find them).
             f"FROM layer_page CROSS JOIN LATERAL (SELECT {layer.id} AS id, {geometry} AS geom, "
@@ -452,11 +465,13 @@ def feature_page(
     cap = int(count_cap)
 
     prepared = prepare and on_postgis()
+    open_end = raw and on_postgis()
 
     def run(layer: Layer) -> tuple:
         page = f" LIMIT {int(limit)} OFFSET $1" if prepared else _limit_sql(limit, offset)
         sql = _collection_sql(layer, match=match_sql, page=page, counted=True, tolerance=tolerance,
-                              precision=precision, cap=cap, count_match=count_sql, exact_count=exact_sql)
+                              precision=precision, cap=cap, count_match=count_sql, exact_count=exact_sql,
+                              open_end=open_end)
         # The count comes first, then the match for a page; the ids counted, or the exact number.
         values = [*exact_params, *match_params, *match_params] if exact_sql else [*count_params, *match_params]
         with connection.cursor() as cursor:
@@ -479,8 +494,8 @@ def feature_page(
         found = pattern.search(text, 0, 200)
         if found:
             text = text[:found.start()] + text[found.end():]
-        return Page(text=text, matched=None, returned=returned)
-    return Page(text=text, matched=matched, returned=returned)
+        return Page(text=text, matched=None, returned=returned, open=open_end)
+    return Page(text=text, matched=matched, returned=returned, open=open_end)
 
 
 _NULL_MATCHED = re.compile(r'"numberMatched"\s*:\s*null\s*,\s*')
