@@ -95,11 +95,12 @@ def replayable(captured, marker: str, floor) -> str:
     return execute
 
 
-def wsgi_get(url: str) -> tuple[str, bytes]:
+def wsgi_get(url: str) -> tuple[str, int]:
     """GET `url` (path and query) from the WSGI application gunicorn serves (infra.wsgi), in process:
     Django's whole request cycle, its database health check included, without HTTP. Django's test
     client adds its own work (template and signal capture) and skips the health check; neither is
-    what a server pays."""
+    what a server pays. Returns the status line and the body's length in bytes, counted chunk by chunk
+    as a server writes them (joining them would copy megabytes no server copies)."""
     import io
 
     from infra.wsgi import application
@@ -113,10 +114,10 @@ def wsgi_get(url: str) -> tuple[str, bytes]:
     status = []
     answer = application(environ, lambda line, headers, *_: status.append(line))
     try:
-        body = b"".join(answer)
+        size = sum(len(chunk) for chunk in answer)
     finally:
         answer.close()
-    return status[0], body
+    return status[0], size
 
 
 def measure(rounds: int, sizes: list[int]) -> list[dict]:
@@ -140,9 +141,9 @@ def measure(rounds: int, sizes: list[int]) -> list[dict]:
         statement = replayable(captured, "FeatureCollection", floor)
 
         def api() -> int:
-            status, body = wsgi_get(url)
+            status, size = wsgi_get(url)
             assert status.startswith("200"), status
-            return len(body)
+            return size
 
         def bare() -> int:
             with floor.cursor() as cursor:

@@ -106,9 +106,9 @@ def measure(rounds: int, limits: list[int], national: bool = False) -> tuple[lis
 
     def arms(url: str, statement: str, page_call: Callable[[], int] | None = None) -> dict:
         def view() -> int:
-            status, body = api_works.wsgi_get(url)
+            status, size = api_works.wsgi_get(url)
             assert status.startswith("200"), status
-            return len(body)
+            return size
 
         def bare() -> int:
             with floor.cursor() as cursor:
@@ -186,8 +186,8 @@ def _measure_kept(tiles: list[dict], rounds: int) -> None:
         if row["z"] >= CACHED_BELOW_ZOOM:
             continue
         url = f"/tiles/works/{row['tile']}.mvt"
-        status, body = api_works.wsgi_get(url)
-        assert status.startswith("200") and len(body) == row["view_bytes"], url
+        status, size = api_works.wsgi_get(url)
+        assert status.startswith("200") and size == row["view_bytes"], url
         timings = []
         for _ in range(rounds):
             start = time.perf_counter()
