@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from gis import selectors as geo
 from gis.layers import Page
 from infra.api import schema, writes
+from infra.api.pages import page_with_members
 from infra.api.params import AdminUnitParams, VillageParams, WorkListParams
 from infra.network.selectors import village_link_join
 from infra.works.models import Work
@@ -91,11 +92,7 @@ def _page_response(request: Any, page: Page, *, limit: int, offset: int) -> Http
         links.append({"href": replace_query_param(url, "offset", offset + limit), "rel": "next", "type": GEOJSON})
     if offset > 0:
         links.append({"href": replace_query_param(url, "offset", max(0, offset - limit)), "rel": "prev", "type": GEOJSON})
-    # The collection text ends with its closing brace; the links go in just before it.
-    response = HttpResponse(content_type=GEOJSON)
-    response.write(page.head())
-    response.write(',"links":' + json.dumps(links) + "}")
-    return response
+    return page_with_members(page, (',"links":' + json.dumps(links)).encode(), content_type=GEOJSON)
 
 
 def _geojson(text: str) -> HttpResponse:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import ValidationError
 
+from infra.api.pages import page_with_members
 from infra.ogc.collections import COLLECTIONS, Collection, Query, collection_extent
 from infra.ogc.openapi import definition
 from infra.ogc.params import FORMATS, FormatParams, params_for
@@ -255,21 +256,14 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         links.append(_link(this.url(f=f, offset=offset_end), "next", media))
     if query.offset > 0:
         links.append(_link(this.url(f=f, offset=max(0, query.offset - query.limit)), "prev", media))
-    extra = (',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"}').encode()
+    members = (',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"').encode()
     if html:
-        document = json.loads(page.head() + extra)
+        document = json.loads(page.head() + members + b"}")
         return render(request, "ogc/page.html", {
             "document": document, "page_title": found.title, "collection": found, "features": document["features"],
             "columns": list(document["features"][0]["properties"]) if document["features"] else [],
         })
-    response = HttpResponse(content_type=GEOJSON)
-    # The collection text ends with its closing brace; links and time stamp go in just before it.
-    head = page.head()
-    response.write(head)
-    response.write(extra)
-    # Set here, CommonMiddleware need not join the two parts (megabytes at limit 10,000) to measure them.
-    response["Content-Length"] = str(len(head) + len(extra))
-    return response
+    return page_with_members(page, members, content_type=GEOJSON)
 
 
 @ogc_view

@@ -133,6 +133,8 @@ def test_paging_is_stable_in_id_order_with_links(client, register):
     assert [len(p) for p in pages] == [2, 2, 1]
     assert ids == sorted(ids) and len(set(ids)) == 5
     assert "prev" in rels and "offset=2" in rels["prev"]
+    # The page's parts are written as they are, with the length stated: it must be the body's.
+    assert int(response["Content-Length"]) == len(response.content)
 
 
 def test_a_page_past_the_end_is_refused(client, register):

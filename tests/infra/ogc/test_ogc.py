@@ -124,6 +124,7 @@ def walk(client, url: str) -> list[int]:
     while url:
         response, data = get(client, url)
         assert response.status_code == 200, data
+        assert int(response["Content-Length"]) == len(response.content)  # stated, not measured by Django
         links = rels(data["links"])
         assert ("prev" in links) == (pages > 0)
         ids += [f["id"] for f in data["features"]]
