@@ -18,7 +18,7 @@ ORDER = [
     ["maintenance_plan.py"],
     ["connectivity.py"],
     ["national.py"],
-    ["ogc.py", "--national", "--rounds", "20", "--peer-rounds", "10"],
+    ["ogc.py", "--national", "--rounds", "30", "--peer-rounds", "10"],
     ["exports.py"],
 ]
 
