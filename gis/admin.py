@@ -14,13 +14,16 @@ class FoldedSearchMixin:
     (gis.textsearch): as Django's own, every word of the search must be in one of `search_fields`."""
 
     def get_search_results(self, request, queryset, search_term):
+        fields = self.get_search_fields(request)
+        if any(f[:1] in "^=@" or f == "pk" for f in fields):
+            return super().get_search_results(request, queryset, search_term)  # Django's prefixed lookups
         words = [unescape_string_literal(w) if w[:1] in "\"'" and w[-1:] == w[:1] else w for w in smart_split(search_term)]
         words = [w for w in words if w.strip()]
-        if not self.search_fields or not words:
+        if not fields or not words:
             return queryset, False
         for word in words:
-            queryset = matching(queryset, word, *self.search_fields)
-        return queryset, any(lookup_spawns_duplicates(self.opts, path) for path in self.search_fields)
+            queryset = matching(queryset, word, *fields)
+        return queryset, any(lookup_spawns_duplicates(self.opts, path) for path in fields)
 
 
 class GeoHistoryAdmin(FoldedSearchMixin, LeafletGeoAdminMixin, SimpleHistoryAdmin):

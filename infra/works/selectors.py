@@ -23,10 +23,10 @@ from gis.layers import (
 from gis.layers import precision_for_zoom as _precision_for_zoom
 from gis.models import AdminUnit, AdminUnitLevel, Village
 from gis.selectors import unit_area_ids
+from gis.textsearch import matching
 from infra.accounts.policy import sees_internal, stages_seen_whole, works_visible
 from infra.finance.models import Allocation, Disbursement
 from infra.maintenance.models import Inspection, Record, Schedule
-from gis.textsearch import matching
 from infra.works.features import COUNTS
 from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkFeature
 

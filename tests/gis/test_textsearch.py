@@ -94,3 +94,27 @@ def test_autocomplete_fields_find_communes_without_marks(root):
     assert response.status_code == 200, response.content
     names = [item["text"] for item in response.json()["results"]]
     assert names and all("Phong Thổ" in name for name in names), names
+
+
+@pytest.mark.parametrize("name", [
+    "Đường Nà Giàng – Nậm Xe",      # an en dash, as the demo's road names have
+    "Trường “Hoa Ban”",             # typographic quotes
+    "Cầu Pa Tần…",                  # an ellipsis
+    "Ðường bản Mới",                # Ð (eth), a look-alike of Đ in converted text
+    "Nhà 50% _vốn_ dân góp",        # LIKE's wildcards, searched as themselves
+])
+def test_a_name_searched_as_it_is_stored_finds_itself(reference, name):
+    from django.contrib.gis.geos import Point
+
+    from gis.textsearch import matching
+    from infra.works.models import Work
+    from infra.works.services import work_create
+    from tests.factories import PHONG_THO_POINT
+
+    work_create(user=None, code="TS-9", name=name, category="health", geometry=Point(*PHONG_THO_POINT, srid=4326),
+                approved_year=2026, stage="approved")
+    work_create(user=None, code="TS-8", name="Trạm y tế khác", category="health",
+                geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2026, stage="approved")
+    works = Work.objects.filter(code__startswith="TS-")
+    for asked in (name, name.upper(), unicodedata.normalize("NFD", name)):
+        assert list(matching(works, asked, "name", "code").values_list("code", flat=True)) == ["TS-9"], asked
