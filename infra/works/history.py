@@ -43,11 +43,11 @@ def _lines(records, label: str) -> list[HistoryLine]:
     lines = []
     for record, instance in zip(records, instances, strict=True):
         earlier = seen.setdefault(instance.pk, [])
-        before = [r for r in earlier if r.history_date < record.history_date]
+        previous = next((r for r in reversed(earlier) if r.history_date < record.history_date), None)
         earlier.append(record)
         changes = []
-        if record.history_type == "~" and before:
-            delta = record.diff_against(before[-1])
+        if record.history_type == "~" and previous is not None:
+            delta = record.diff_against(previous)
             changes = [(str(instance._meta.get_field(c.field).verbose_name), str(c.old), str(c.new)) for c in delta.changes]
         lines.append(HistoryLine(when=record.history_date, what=label, record=str(instance),
                                  action=record.get_history_type_display(), who=str(record.history_user or "—"), changes=changes))
