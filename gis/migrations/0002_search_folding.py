@@ -1,6 +1,7 @@
 """On PostgreSQL, `search_fold(text)`: text without case or Vietnamese marks, for free-text search
 (gis.textsearch). Made from the `unaccent` extension, created here if missing (it is trusted: the
-database's owner may create it). The function is STABLE, as unaccent is, so that PostgreSQL inlines it.
+database's owner may create it). Created STABLE, as unaccent is; geo 0003 declares it IMMUTABLE,
+so that it can be indexed.
 
 SQLite/SpatiaLite gets the same function from Python on every connection (gis.apps).
 """

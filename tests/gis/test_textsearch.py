@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from gis.textsearch import FUNCTION, fold
+from infra.works.selectors import WorkFilters, works_matching
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +119,64 @@ def test_a_name_searched_as_it_is_stored_finds_itself(reference, name):
     works = Work.objects.filter(code__startswith="TS-")
     for asked in (name, name.upper(), unicodedata.normalize("NFD", name)):
         assert list(matching(works, asked, "name", "code").values_list("code", flat=True)) == ["TS-9"], asked
+        # As the register searches: on PostGIS from the folded texts the table keeps (works 0007).
+        found = works_matching(user=None, filters=WorkFilters(q=asked)).filter(code__startswith="TS-")
+        assert list(found.values_list("code", flat=True)) == ["TS-9"], asked
+
+
+# --- the works' stored folded texts and their trigram indexes (PostGIS) ----------------------------
+
+postgis_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the stored texts are PostGIS's")
+
+
+def _plan(queryset) -> str:
+    """PostgreSQL's plan for `queryset`, unordered, with reading the table whole or in an index's order priced
+    out: a condition an index can look up, it looks up (GIN indexes are read as bitmaps)."""
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@postgis_only
+def test_the_stored_folded_texts_follow_every_change_of_a_name(reference):
+    from django.contrib.gis.geos import Point
+
+    from infra.works.services import work_create, work_update
+    from tests.factories import PHONG_THO_POINT
+
+    work = work_create(user=None, code="TS-Đ1", name="Trạm y tế bản Nà Giàng", category="health",
+                       geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2026, stage="approved")
+
+    def stored() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT search_name, search_code FROM works_work WHERE id = %s", [work.pk])
+            return cursor.fetchone()
+
+    assert stored() == ("tram y te ban na giang", "ts-d1")
+    work_update(work=work, user=None, expected_version=work.version, name="Trường mầm non Ma Li Pho")
+    assert stored() == ("truong mam non ma li pho", "ts-d1")
+
+    def codes(q: str) -> list[str]:
+        return list(works_matching(user=None, filters=WorkFilters(q=q)).values_list("code", flat=True))
+
+    assert codes("MẦM NON") == ["TS-Đ1"] and codes("ts-đ1") == ["TS-Đ1"]
+    assert codes("na giang") == []
+
+
+@postgis_only
+@pytest.mark.parametrize("q, index_used", [
+    ("trạm y tế", True),        # trigrams to look up: the index
+    ("TS-0001", True),
+    ("yt", False),              # no three letters in a row: the index holds nothing to look up, so rows are read
+    ("a b c", False),
+])
+def test_a_search_reads_the_trigram_indexes_only_where_they_can_narrow_it(reference, q, index_used):
+    from tests.factories import UserFactory
+
+    everyone = UserFactory(username="root", is_staff=True, is_superuser=True)  # sees every stage: no other index fits
+    plan = _plan(works_matching(user=everyone, filters=WorkFilters(q=q)))
+    assert ("work_search_name" in plan and "work_search_code" in plan) is index_used, plan
+    assert ("Seq Scan on works_work" in plan) is not index_used, plan
