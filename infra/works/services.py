@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from gis.validation import geometry_check
 from infra.accounts.policy import Action, can
+from infra.constraints import insert_checked
 from infra.works.choices import STAGE_ORDER, Category, Stage, allowed_geometry_types
 from infra.works.models import StageEvent, Work
 from infra.works.selectors import commune_for_geometry, province_area
@@ -104,9 +105,8 @@ def work_create(
     work = Work(code=code.strip(), name=name.strip(), category=category, geometry=geometry, approved_year=approved_year,
                 stage=stage, **fields)
     work.current_commune = commune_for_geometry(geometry=geometry)
-    work.full_clean()
     _set_history_user(work, user)
-    work.save()
+    insert_checked(work)  # full_clean and save, the check constraints decided by the INSERT itself
     if villages_served:
         work.villages_served.set(villages_served)
     event = StageEvent(work=work, from_stage="", to_stage=stage, occurred_on=stage_date or timezone.localdate(), recorded_by=user)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, models, transaction
 
 from infra.works.choices import Category
 from infra.works.models import Work
-from tests.factories import WorkFactory
+from tests.factories import PHONG_THO_POINT, WorkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +95,47 @@ def test_one_query_validation_skips_what_is_excluded_as_django_does():
     work.progress = 101
     work.validate_constraints(exclude={"progress"})  # the only broken condition is about an excluded field
     models.Model.validate_constraints(work, exclude={"progress"})
+
+
+# --- work_create: the INSERT decides the check constraints (infra.constraints.insert_checked) ----------
+
+CREATED_BREAKAGES = {name: fields for name, fields in BREAKAGES.items() if "geometry" not in fields}
+
+
+_VALUES = {"code": "C-1", "name": "Trạm y tế bản Nà Giàng", "category": Category.HEALTH,
+           "geometry": Point(*PHONG_THO_POINT, srid=4326), "approved_year": 2026, "stage": "approved"}
+
+
+def _create(**fields):
+    from infra.works.services import work_create
+
+    return work_create(user=None, **{**_VALUES, **fields})
+
+
+@pytest.mark.parametrize("fields", CREATED_BREAKAGES.values(), ids=CREATED_BREAKAGES.keys())
+def test_a_refused_new_work_gets_full_cleans_messages_and_leaves_nothing(reference, fields):
+    from infra.audit.models import AuditEntry
+    from infra.works.selectors import commune_for_geometry
+
+    entries = AuditEntry.objects.count()
+    with pytest.raises(ValidationError) as created:
+        _create(**fields)
+    assert not Work.objects.exists() and not Work.history.exists() and AuditEntry.objects.count() == entries
+    # What full_clean says of the same work, unsaved.
+    work = Work(**{**_VALUES, **fields})
+    work.current_commune = commune_for_geometry(geometry=work.geometry)
+    with pytest.raises(ValidationError) as cleaned:
+        work.full_clean()
+    assert _messages(created.value) == _messages(cleaned.value) and created.value.messages
+    _create()  # the transaction is still usable: the refused INSERT went with its savepoint
+    assert Work.objects.count() == 1
+
+
+def test_a_sound_new_work_is_inserted_without_asking_for_its_checks_first(reference):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        work = _create(beneficiary_households=10, beneficiary_poor_households=10, progress=100)
+    assert Work.objects.filter(pk=work.pk, progress=100).exists()
+    assert not any("_check_0" in query["sql"] for query in captured.captured_queries)
