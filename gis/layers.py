@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from django.db import connection
+from gis.reading import reading_connection
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class Page:
 
 
 def on_postgis() -> bool:
-    return connection.vendor == "postgresql"
+    return reading_connection().vendor == "postgresql"
 
 
 def json_bool(column: str) -> str:
@@ -212,6 +212,7 @@ def _spatialite_index_enabled(table: str, column: str) -> bool:
     """Whether SpatiaLite maintains the R*Tree of a column (asked once per database and column)."""
     # A table that Django's SQLite schema editor rebuilt keeps an idx_ table that nothing
     # updates any more (spatial_index_enabled = 0): reading it would silently lose rows.
+    connection = reading_connection()
     key = (connection.settings_dict["NAME"], table, column)
     if key not in _SPATIALITE_INDEXES:
         with connection.cursor() as cursor:
@@ -371,7 +372,7 @@ def feature_collection(
 
     def run(layer: Layer) -> tuple:
         sql = _collection_sql(layer, match=match_sql, page=page, counted=False, tolerance=tolerance, precision=precision)
-        with connection.cursor() as cursor:
+        with reading_connection().cursor() as cursor:
             cursor.execute(sql, list(match_params))
             return cursor.fetchone()
 
@@ -410,6 +411,7 @@ def _execute_prepared(cursor, sql: str, params: Sequence, offset: int) -> None:
     long as its session: the names prepared are kept on Django's connection (one per thread) beside the
     driver connection they belong to, and forgotten when Django opens a new one."""
     raw = cursor.cursor.connection
+    connection = cursor.db  # Django's connection the cursor came from
     held = getattr(connection, "_layer_pages_prepared", None)
     if held is None or held[0] is not raw:
         held = connection._layer_pages_prepared = (raw, OrderedDict())
@@ -474,7 +476,7 @@ def feature_page(
                               open_end=open_end)
         # The count comes first, then the match for a page; the ids counted, or the exact number.
         values = [*exact_params, *match_params, *match_params] if exact_sql else [*count_params, *match_params]
-        with connection.cursor() as cursor:
+        with reading_connection().cursor() as cursor:
             if raw and on_postgis():
                 import psycopg2.extensions
 
@@ -516,7 +518,7 @@ def feature_sql(layer: Layer, *, precision: int = 6) -> str:
 def feature(layer: Layer, *, where: str, params: Sequence = (), precision: int = 6) -> str | None:
     """Return the first row matching `where` as a GeoJSON Feature text, or None."""
     sql = f"SELECT {feature_sql(layer, precision=precision)} FROM {layer.table} t {layer.joins} WHERE {where} LIMIT 1"
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(sql, list(params))
         row = cursor.fetchone()
     return row[0] if row else None

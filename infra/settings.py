@@ -6,6 +6,9 @@ DEBUG          1/true/yes to enable (default off)
 ALLOWED_HOSTS  comma-separated (default 127.0.0.1,localhost)
 MAP_VECTOR_TILES  0 to keep the home map on GeoJSON on PostGIS too (default on: vector tiles there)
 TILE_CACHE_MB  megabytes of built low-zoom tiles each process keeps (default 64; 0 keeps none)
+DATABASE_REPLICA_URL  postgis://… of a streaming replica of DATABASE_URL's database: anonymous map reads
+               go there (infra/replica.py; unset: everything reads the primary)
+REPLICA_MAX_LAG_SECONDS  how far behind the replica may be and still answer (default 30)
 """
 from __future__ import annotations
 
@@ -75,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous map reads from the replica, when DATABASE_REPLICA_URL names one (else it drops out).
+    "infra.replica.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "infra.middleware.VietnameseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,6 +138,26 @@ else:
     # planner would otherwise guess at 10 % of the rows and so plan them afresh every time.
     DATABASES["default"]["OPTIONS"].setdefault(
         "options", "-c jit=off -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_generic_plan")
+
+# A streaming replica for public map reads (infra/replica.py, docs/operator-guide.md).
+REPLICA_READ_PATHS = ("/layers/", "/api/works/", "/ogc/", "/tiles/")
+if os.environ.get("DATABASE_REPLICA_URL"):
+    if DATABASES["default"]["ENGINE"].endswith("spatialite"):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a postgis:// DATABASE_URL: SpatiaLite has no replicas.")
+    _replica = parse_database_url(os.environ["DATABASE_REPLICA_URL"], base_dir=BASE_DIR)
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgis:// URL, as DATABASE_URL is.")
+    # The same session settings; a replica that does not answer is given up on quickly (the primary answers).
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], "connect_timeout": 3}
+    _replica["TEST"] = {"MIRROR": "default"}  # tests read the primary's test database through it
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["infra.replica.ReplicaRouter"]
+try:
+    REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "30"))
+except ValueError:
+    raise ImproperlyConfigured("REPLICA_MAX_LAG_SECONDS must be a number of seconds, e.g. 30.") from None
+if not 0 <= REPLICA_MAX_LAG_SECONDS <= 86400:
+    raise ImproperlyConfigured("REPLICA_MAX_LAG_SECONDS must lie between 0 and 86400.")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -33,7 +33,9 @@ from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+
+from gis.reading import reading_connection
+
 
 __all__ = ["CACHED_BELOW_ZOOM", "ENTRY_BYTES", "TileCache", "database_state", "tile_cache"]
 
@@ -116,6 +118,6 @@ _STATE = (
 def database_state() -> str | None:
     """What this session's next statement reads, named (PostgreSQL; see the module's docstring); None
     inside a transaction that has written or locked rows, whose own changes no snapshot names."""
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(_STATE)
         return cursor.fetchone()[0]

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_safe
 from rest_framework.exceptions import ValidationError
 
 from gis.layers import on_postgis, tolerance_for_zoom
+from gis.reading import reading_connection
 from gis.models import AdminUnit, BaseRoad, Village
 from infra.accounts.policy import stages_seen_whole
 from infra.api.params import QueryParams, WorkFilterParams
@@ -134,7 +134,7 @@ def tile_bytes(layer_id: str, z: int, x: int, y: int, *, user: Any, filters: Wor
     if layer.anchors:
         parts.append(encoded(f"{layer_id}-symbols", _ANCHOR, "WHERE GeometryType(whole) NOT IN ('POINT', 'MULTIPOINT')"))
     sql = picked + "SELECT " + " || ".join(part for part, _params in parts)
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(sql, [*params, *(p for _part, part_params in parts for p in part_params)])
         (data,) = cursor.fetchone()
     return bytes(data or b"")

@@ -74,10 +74,10 @@ class Gunicorn:
     """The project served by gunicorn with its own gunicorn.conf.py, in a process group of its own."""
 
     def __init__(self, database_url: str, *, workers: int = 1, threads: int = 4, media_root: Path | None = None,
-                 log: Path | None = None):
+                 log: Path | None = None, extra: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        extra = {"GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers),
+        extra = {**(extra or {}), "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers),
                  "GUNICORN_THREADS": str(threads)}
         if media_root is not None:
             extra["MEDIA_ROOT"] = str(media_root)
@@ -172,3 +172,37 @@ class PrivateCluster:
         except (RuntimeError, subprocess.TimeoutExpired):
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class StandbyCluster(PrivateCluster):
+    """A hot standby of a PrivateCluster: a base backup of it (pg_basebackup -R: streaming from it), on a free
+    port of its own, read-only. `replay(False)` pauses the replay of what it receives, `replay(True)` resumes."""
+
+    def __init__(self, primary: PrivateCluster):  # noqa: super().__init__ would make a new cluster
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="infra_rel_pg_standby-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+        self.owner = primary.owner
+        if self.owner is not None:
+            os.chown(self.dir, self.owner.pw_uid, self.owner.pw_gid)
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "-D", str(self.data),
+                  "-R", "-X", "stream", "-c", "fast")
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"\nport = {self.port}\nunix_socket_directories = '{self.dir}'\nhot_standby = on\n")
+        self.start()
+
+    def replay(self, on: bool) -> None:
+        self.psql("postgres", "SELECT pg_wal_replay_resume()" if on else "SELECT pg_wal_replay_pause()")
+        wanted = "not paused" if on else "paused"
+        wait_until(lambda: self.psql("postgres", "SELECT pg_get_wal_replay_pause_state()").strip() == wanted,
+                   seconds=30, what=f"the standby's replay {wanted}")
+
+    def catch_up(self, primary: PrivateCluster) -> None:
+        """Wait until the standby has replayed everything the primary has written so far."""
+        target = primary.psql("postgres", "SELECT pg_current_wal_lsn()").strip()
+        wait_until(lambda: self.psql("postgres", f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn").strip() == "t",
+                   seconds=60, what=f"the standby replaying up to {target}")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
