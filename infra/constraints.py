@@ -95,5 +95,7 @@ def insert_checked(instance) -> None:
         with transaction.atomic(using=using):
             instance.save(force_insert=True)
     except IntegrityError:
-        instance.full_clean()  # what the database refused, in full_clean's words
-        raise  # a refusal full_clean cannot name (another writer took the code meanwhile)
+        # What the database refused, in full_clean's words; also a code another writer took meanwhile (the
+        # INSERT waited for its commit, so full_clean now sees it): the same answer as when it was taken before.
+        instance.full_clean()
+        raise  # a refusal full_clean cannot name

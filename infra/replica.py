@@ -9,9 +9,9 @@ holds, and from the primary otherwise:
   `/ogc/`, `/tiles/`): pages that answer from one statement, not exports or history, which want
   one snapshot of the primary;
 - the replica is fit to answer (`replica_fit`, asked at most once a second per process): it is in
-  recovery (a standby, not a promoted copy left behind) and either has replayed everything it
-  received or replayed a transaction within `REPLICA_MAX_LAG_SECONDS`. A replica that is down, or
-  further behind, is skipped: the primary answers, and a warning is logged.
+  recovery (a standby, not a promoted copy left behind) and has replayed what the primary had
+  written `REPLICA_MAX_LAG_SECONDS` ago (`_Fitness`). A replica that is down, or further behind,
+  is skipped: the primary answers, and a warning is logged.
 
 Within such a request the ORM reads through `ReplicaRouter` and the package gis reads through
 `gis.reading`; who is asking (sessions, users, roles: the identity apps) is always read from the
@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
@@ -40,11 +41,8 @@ IDENTITY_APPS = frozenset({"auth", "sessions", "authtoken", "accounts", "admin",
 FIT_FOR_SECONDS = 1.0
 UNREACHABLE_FOR_SECONDS = 10.0  # a replica that did not answer is asked again after this long, not every second
 
-_FIT = (
-    "SELECT pg_is_in_recovery(), "
-    "pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn(), "
-    "extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
-)
+_PRIMARY_AT = "SELECT pg_current_wal_lsn()::text"
+_REPLICA_AT = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
 
 
 class ReplicaRouter:
@@ -66,46 +64,91 @@ class ReplicaRouter:
         return db == DEFAULT_DB_ALIAS
 
 
-_checked: dict[str, tuple[float, bool]] = {}  # per process: alias → (asked again after, fit)
-_checked_lock = threading.Lock()
+class _Fitness:
+    """Whether one replica may answer, asked at most once a second (every ten while it does not answer).
+
+    Each time: the primary's WAL position now, then whether the replica has replayed up to it. The
+    positions asked of the primary are kept with when they were asked, so a replica that has not
+    replayed the newest has still replayed up to an older one: it is as far behind as that one is old.
+    This needs nothing from the replica's own view of its stream (which a role without
+    pg_read_all_stats cannot see): a replica cut off from the primary stops replaying new positions
+    and so falls behind, however idle it looks; an idle primary's position does not move, so its
+    replica is never behind."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        self.lock = threading.Lock()
+        self.until, self.fit, self.asking = 0.0, False, False
+        self.positions: deque[tuple[float, int]] = deque()  # (when, the primary's position), oldest first
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            if now < self.until or self.asking:
+                return self.fit  # one thread asks; the others keep the last answer meanwhile
+            self.asking = True
+        try:
+            fit, why = self._ask()
+        finally:
+            with self.lock:
+                self.asking = False
+        with self.lock:
+            before, self.fit = self.fit, fit
+            wait = UNREACHABLE_FOR_SECONDS if why.startswith("unreachable") else FIT_FOR_SECONDS
+            self.until = time.monotonic() + wait
+        if before and not fit:
+            logger.warning("Read replica %r not used: %s; the primary answers public reads", self.alias, why)
+        elif fit and not before:
+            logger.warning("Read replica %r answers public reads", self.alias)
+        return fit
+
+    def _ask(self) -> tuple[bool, str]:
+        limit = settings.REPLICA_MAX_LAG_SECONDS
+        try:
+            with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+                cursor.execute(_PRIMARY_AT)
+                position = _lsn(cursor.fetchone()[0])
+        except DatabaseError:
+            # The primary is down: the view will say so (503), as without a replica.
+            return False, "unreachable primary"
+        now = time.monotonic()
+        self.positions.append((now, position))
+        while now - self.positions[0][0] > limit:
+            self.positions.popleft()  # older than the limit: a replica behind it is too far behind anyway
+        try:
+            with connections[self.alias].cursor() as cursor:
+                cursor.execute(_REPLICA_AT)
+                in_recovery, replayed = cursor.fetchone()
+        except DatabaseError as error:
+            connections[self.alias].close()  # a broken connection is opened afresh on the next try
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return False, f"unreachable ({first})"
+        if not in_recovery:
+            return False, "not in recovery (not a standby)"
+        replayed = _lsn(replayed) if replayed else -1
+        caught_up = [i for i, (_when, wanted) in enumerate(self.positions) if replayed >= wanted]
+        if not caught_up:
+            return False, f"behind: it has not replayed what the primary had written {limit:g} s ago"
+        for _ in range(caught_up[-1]):
+            self.positions.popleft()  # the newest position it has replayed, and those after it, are all that matter
+        return True, ""
+
+
+def _lsn(text: str) -> int:
+    """A WAL position ("16/B374D848") as a number."""
+    high, low = text.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+_fitness: dict[str, _Fitness] = {}
+_fitness_lock = threading.Lock()
 
 
 def replica_fit(alias: str = REPLICA) -> bool:
-    """Whether the replica may answer now (see the module's docstring); asked at most once a second, and once
-    every ten seconds while it does not answer (each try may wait for its connection's timeout)."""
-    now = time.monotonic()
-    with _checked_lock:
-        until, fit = _checked.get(alias, (now, False))
-        if now < until:
-            return fit
-    fit, why = _ask(alias)
-    wait = UNREACHABLE_FOR_SECONDS if why.startswith("unreachable") else FIT_FOR_SECONDS
-    with _checked_lock:
-        before = _checked.get(alias, (0.0, True))[1]
-        _checked[alias] = (time.monotonic() + wait, fit)
-    if before and not fit:
-        logger.warning("Read replica %r not used: %s; the primary answers public reads", alias, why)
-    elif fit and not before:
-        logger.warning("Read replica %r answers public reads again", alias)
-    return fit
-
-
-def _ask(alias: str) -> tuple[bool, str]:
-    try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(_FIT)
-            in_recovery, caught_up, age = cursor.fetchone()
-    except DatabaseError as error:
-        connections[alias].close()  # a broken connection is opened afresh on the next try
-        return False, f"unreachable ({str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__})"
-    if not in_recovery:
-        return False, "not in recovery (not a standby)"
-    if caught_up:
-        return True, ""
-    limit = settings.REPLICA_MAX_LAG_SECONDS
-    if age is not None and float(age) <= limit:
-        return True, ""
-    return False, f"behind: last transaction replayed {'never' if age is None else f'{float(age):.0f} s ago'} (limit {limit} s)"
+    """Whether the replica may answer now (see the module's docstring and `_Fitness`)."""
+    with _fitness_lock:
+        fitness = _fitness.get(alias) or _fitness.setdefault(alias, _Fitness(alias))
+    return fitness()
 
 
 def _public_read(request) -> bool:

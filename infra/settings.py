@@ -147,8 +147,11 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     _replica = parse_database_url(os.environ["DATABASE_REPLICA_URL"], base_dir=BASE_DIR)
     if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgis:// URL, as DATABASE_URL is.")
-    # The same session settings; a replica that does not answer is given up on quickly (the primary answers).
-    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], "connect_timeout": 3}
+    # The primary's session settings under the replica URL's own (its sslmode, say); a replica that does not
+    # answer is given up on quickly (the primary answers); no target_session_attrs that a standby would fail.
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica["OPTIONS"]}
+    _replica["OPTIONS"].setdefault("connect_timeout", 3)
+    _replica["OPTIONS"].pop("target_session_attrs", None)
     _replica["TEST"] = {"MIRROR": "default"}  # tests read the primary's test database through it
     DATABASES["replica"] = _replica
     DATABASE_ROUTERS = ["infra.replica.ReplicaRouter"]

@@ -34,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 
-from gis.reading import reading_connection
+from gis.reading import reading_alias, reading_connection
 
 
 __all__ = ["CACHED_BELOW_ZOOM", "ENTRY_BYTES", "TileCache", "database_state", "tile_cache"]
@@ -92,20 +92,23 @@ class TileCache:
         return self._size
 
 
-_cache: TileCache | None = None
+_caches: dict[str, TileCache] = {}  # one per database read (the primary's, a replica's: their states differ)
 _cache_lock = threading.Lock()
 
 
 def tile_cache() -> TileCache | None:
-    """The process's tile cache, or None when TILE_CACHE_MB is 0."""
-    global _cache
+    """The process's tile cache for the database this request reads from (gis.reading), or None when
+    TILE_CACHE_MB is 0. With a read replica (infra/replica.py) a process keeps two: the primary's state
+    and the replica's are never the same, and one cache for both would be emptied at every turn."""
     max_bytes = int(settings.TILE_CACHE_MB * 2**20)
     if max_bytes <= 0:
         return None
+    alias = reading_alias()
     with _cache_lock:
-        if _cache is None or _cache.max_bytes != max_bytes:
-            _cache = TileCache(max_bytes)
-        return _cache
+        cache = _caches.get(alias)
+        if cache is None or cache.max_bytes != max_bytes:
+            cache = _caches[alias] = TileCache(max_bytes)
+        return cache
 
 
 _STATE = (

@@ -70,6 +70,23 @@ def test_a_replica_needs_a_postgis_primary():
     assert checked.returncode != 0 and "needs a postgis:// DATABASE_URL" in checked.stderr
 
 
+def test_the_replica_keeps_its_own_connection_options_and_the_primarys_session_settings():
+    import json
+    import os
+
+    env = {**os.environ, "DATABASE_URL": "postgis://postgres@127.0.0.1:5432/a?target_session_attrs=read-write",
+           "DATABASE_REPLICA_URL": "postgis://postgres@replica.example:5432/a?sslmode=verify-full",
+           "DJANGO_SETTINGS_MODULE": "infra.settings"}
+    printed = subprocess.run(
+        [sys.executable, "-c", "import json, django; django.setup(); from django.conf import settings; "
+         "print(json.dumps(settings.DATABASES['replica']['OPTIONS']))"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    options = json.loads(printed.stdout.strip().splitlines()[-1])
+    assert options["sslmode"] == "verify-full" and options["connect_timeout"] == 3
+    assert "jit=off" in options["options"] and "target_session_attrs" not in options
+
+
 # --- end to end: a primary, a hot standby, gunicorn ---------------------------------------------------
 
 MAX_LAG = 8  # seconds: REPLICA_MAX_LAG_SECONDS of the served project
@@ -138,11 +155,16 @@ def _matched(server, headers=None) -> int:
     return answer.json()["numberMatched"]
 
 
-def _fresh_replay(primary, standby) -> float:
-    """A transaction on the primary, replayed by the standby: its last replayed transaction is now. Returns when."""
+def _fresh_replay(primary, standby, server) -> float:
+    """A transaction on the primary, replayed by the standby, then a public read once the server's last answer
+    on the replica's fitness has run out: the server has seen the replica holding the primary's newest
+    position. Returns when the standby had caught up."""
     primary.psql("infra_replica", "CREATE TABLE replica_tick (); DROP TABLE replica_tick")
     standby.catch_up(primary)
-    return time.monotonic()
+    caught_up = time.monotonic()
+    time.sleep(1.1)  # the process asks whether the replica is fit at most once a second
+    _matched(server)
+    return caught_up
 
 
 @postgis_only
@@ -157,21 +179,21 @@ def test_anonymous_map_reads_come_from_the_replica_until_it_falls_behind_or_goes
     # Replay paused just after a transaction was replayed: a work published on the primary now is on the
     # primary only. The anonymous reader is answered by the replica (not yet showing it), one with a
     # session by the primary.
-    replayed_at = _fresh_replay(primary, standby)
+    replayed_at = _fresh_replay(primary, standby, server)
     standby.replay(False)
     _child(CREATE, url, "REP-1")
     assert _matched(server, signed_in) == published + 1
     assert _matched(server) == published
     assert time.monotonic() - replayed_at < MAX_LAG, "the machine was too slow for this check to mean anything"
 
-    # Once the replica is further behind than REPLICA_MAX_LAG_SECONDS, the primary answers everyone.
-    time.sleep(max(0.0, replayed_at + MAX_LAG + 1.5 - time.monotonic()))
+    # Once the replica has not replayed what the primary had written REPLICA_MAX_LAG_SECONDS ago, the primary
+    # answers everyone (the replica is still streaming, and replays nothing).
+    time.sleep(max(0.0, replayed_at + MAX_LAG + 2.5 - time.monotonic()))
     assert _matched(server) == published + 1
 
     # Replay resumed and caught up: the replica answers again (shown by pausing it once more).
     standby.replay(True)
-    replayed_at = _fresh_replay(primary, standby)
-    time.sleep(1.1)  # the process asks whether the replica is fit at most once a second
+    replayed_at = _fresh_replay(primary, standby, server)
     standby.replay(False)
     _child(CREATE, url, "REP-2")
     assert _matched(server) == published + 1 and _matched(server, signed_in) == published + 2

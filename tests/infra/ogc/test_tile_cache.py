@@ -29,9 +29,9 @@ LOW = url("works", *tile_of(*HERE, 8))
 @pytest.fixture
 def cache(settings):
     settings.TILE_CACHE_MB = 8
-    tile_cache_module._cache = None
+    tile_cache_module._caches.clear()
     yield tile_cache()
-    tile_cache_module._cache = None
+    tile_cache_module._caches.clear()
 
 
 @pytest.fixture
@@ -175,13 +175,13 @@ def test_with_no_megabytes_nothing_is_kept(client, settings):
 
 def test_empty_tiles_and_long_queries_are_charged_so_the_bytes_stay_bounded(client, settings):
     settings.TILE_CACHE_MB = 10 * ENTRY_BYTES / 2**20  # room for ten empty tiles with no query
-    tile_cache_module._cache = None
+    tile_cache_module._caches.clear()
     cache = tile_cache()
     answers = in_one_state(cache, *[(client, f"{LOW}?q=nothing{i}", {}) for i in range(25)])
     assert all(response.content == b"" for response, _built in answers)
     # Each is charged its key's query too (9 characters here): nine fit.
     assert len(cache) == 9 and cache.size == 9 * (ENTRY_BYTES + len("nothing24")) <= cache.max_bytes
-    tile_cache_module._cache = None
+    tile_cache_module._caches.clear()
 
 
 def test_the_least_recently_used_go_first_and_a_new_state_drops_the_old():
@@ -197,3 +197,20 @@ def test_the_least_recently_used_go_first_and_a_new_state_drops_the_old():
     assert cache.get("s2", "a") is None  # asked under another state
     cache.put("s2", "d", b"x", "ed")
     assert len(cache) == 1 and cache.get("s1", "a") is None and cache.get("s2", "d") == (b"x", "ed")
+
+
+def test_each_database_read_has_its_own_cache(settings):
+    # A primary's state and its replica's never match (infra/replica.py): one cache for both would be
+    # emptied whenever a signed-in and an anonymous request took turns.
+    from gis.reading import reading_from
+
+    tile_cache_module._caches.clear()
+    primary = tile_cache()
+    with reading_from("replica"):
+        replica = tile_cache()
+        assert tile_cache() is replica
+    assert replica is not primary and tile_cache() is primary
+    primary.put("primary state", "a", b"x", "ea")
+    replica.put("replica state", "a", b"y", "ea")
+    assert primary.get("primary state", "a") == (b"x", "ea") and replica.get("replica state", "a") == (b"y", "ea")
+    tile_cache_module._caches.clear()
