@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import prefetch_related_objects
+from django.contrib.gis.db.models import GeometryField
+from django.db.models import Prefetch, prefetch_related_objects
 
 from infra.works.models import Work
 
@@ -29,6 +30,19 @@ def _instance(record):
     return model(**{f.attname: getattr(record, f.attname) for f in model._meta.concrete_fields if hasattr(record, f.attname)})
 
 
+def _named(model) -> list:
+    """Prefetches of the objects `model`'s foreign keys name, without their geometries (a commune's boundary,
+    a work's shape): a history row's text needs their names, not their maps."""
+    lookups = []
+    for field in model._meta.concrete_fields:
+        if not field.many_to_one:
+            continue
+        related = field.related_model
+        shapes = [f.name for f in related._meta.concrete_fields if isinstance(f, GeometryField)]
+        lookups.append(Prefetch(field.name, queryset=related._base_manager.defer(*shapes)) if shapes else field.name)
+    return lookups
+
+
 def _lines(records, label: str) -> list[HistoryLine]:
     """The lines of `records` (one model's history rows), in a fixed number of queries whatever their
     number: each row's previous version (simple_history's `prev_record`, the same object's latest row
@@ -38,7 +52,7 @@ def _lines(records, label: str) -> list[HistoryLine]:
     instances = [_instance(record) for record in records]
     if instances:
         model = type(instances[0])
-        prefetch_related_objects(instances, *(f.name for f in model._meta.concrete_fields if f.many_to_one))
+        prefetch_related_objects(instances, *_named(model))
     seen: dict[object, list] = {}
     lines = []
     for record, instance in zip(records, instances, strict=True):
