@@ -204,3 +204,29 @@ def test_filters_that_look_rows_up_are_compiled_for_each_request(reference, clie
     assert client.get(f"/ogc/collections/works/items?bbox={QUERY}&commune={commune.code}").status_code == 200
     assert client.get(f"/api/works/?bbox={QUERY}&q=point").status_code == 200
     assert compiled == {}
+
+
+def test_a_box_counts_ten_pages_worth_between_the_cap_and_its_ceiling():
+    from infra.works.selectors import BOX_COUNT_MAX, box_count_cap
+
+    assert [box_count_cap(limit) for limit in (1, 10, 1_000, 2_000, 10_000)] == [10_000, 10_000, 10_000, 20_000, 100_000]
+    assert box_count_cap(10**6) == BOX_COUNT_MAX
+
+
+def test_a_larger_page_in_a_box_counts_further_on_postgis(client, shapes, monkeypatch):
+    # The same rule with small numbers: 12 public works in the box, a cap of 3, a ceiling of 20.
+    from django.db import connection
+
+    from infra.works import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    monkeypatch.setattr(selectors, "BOX_COUNT_MAX", 20)
+    counted = {}
+    for limit in (1, 2, 5):
+        data = json.loads(client.get(f"/ogc/collections/works/items?bbox={QUERY}&limit={limit}").content)
+        counted[limit] = data.get("numberMatched")
+        assert len(data["features"]) == limit
+    if connection.vendor == "postgresql":  # the box is counted from the extents' index: ten pages' worth
+        assert counted == {1: None, 2: 12, 5: 12}
+    else:  # SpatiaLite counts through the match itself: the cap stays
+        assert counted == {1: None, 2: None, 5: None}
