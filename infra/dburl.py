@@ -15,19 +15,19 @@ _ENGINES = {
 }
 
 
-def parse_database_url(url: str, *, base_dir: Path) -> dict:
-    """Return a DATABASES["default"] dict for a spatialite:/// or postgis:// URL."""
+def parse_database_url(url: str, *, base_dir: Path, variable: str = "DATABASE_URL") -> dict:
+    """Return a DATABASES entry for a spatialite:/// or postgis:// URL; errors name the setting, `variable`."""
     parts = urlsplit(url.strip())
     engine = _ENGINES.get(parts.scheme)
     if engine is None:
         raise ImproperlyConfigured(
-            f"DATABASE_URL must start with spatialite:/// or postgis://, got {parts.scheme or 'nothing'!r} "
+            f"{variable} must start with spatialite:/// or postgis://, got {parts.scheme or 'nothing'!r} "
             "(example: postgis://postgres@127.0.0.1:5432/infra)."
         )
     if parts.scheme == "spatialite":
         raw = unquote(parts.netloc + parts.path)
         if not raw or raw == "/":
-            raise ImproperlyConfigured("DATABASE_URL spatialite:/// needs a file path, e.g. spatialite:///var/infra.sqlite3.")
+            raise ImproperlyConfigured(f"{variable} spatialite:/// needs a file path, e.g. spatialite:///var/infra.sqlite3.")
         # spatialite:///var/x.sqlite3 is relative to the project; spatialite:////abs/x.sqlite3 is absolute.
         path = Path(raw[1:]) if raw.startswith("/") else Path(raw)
         if not path.is_absolute():
@@ -36,12 +36,12 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
     name = parts.path.lstrip("/")
     if not name or not parts.hostname:
         raise ImproperlyConfigured(
-            "DATABASE_URL postgis:// needs a host and a database name, e.g. postgis://postgres@127.0.0.1:5432/infra."
+            f"{variable} postgis:// needs a host and a database name, e.g. postgis://postgres@127.0.0.1:5432/infra."
         )
     try:
         port = parts.port
     except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL has an invalid port: {exc}.") from None
+        raise ImproperlyConfigured(f"{variable} has an invalid port: {exc}.") from None
     options = dict(parse_qsl(parts.query))
     return {
         "ENGINE": engine,

@@ -89,13 +89,14 @@ class _Fitness:
             self.asking = True
         try:
             fit, why = self._ask()
-        finally:
+        except BaseException:
             with self.lock:
                 self.asking = False
-        with self.lock:
+            raise
+        wait = UNREACHABLE_FOR_SECONDS if why.startswith("unreachable") else FIT_FOR_SECONDS
+        with self.lock:  # the answer and its lifetime together, so no other thread asks in between
             before, self.fit = self.fit, fit
-            wait = UNREACHABLE_FOR_SECONDS if why.startswith("unreachable") else FIT_FOR_SECONDS
-            self.until = time.monotonic() + wait
+            self.until, self.asking = time.monotonic() + wait, False
         if before and not fit:
             logger.warning("Read replica %r not used: %s; the primary answers public reads", self.alias, why)
         elif fit and not before:
@@ -147,7 +148,9 @@ _fitness_lock = threading.Lock()
 def replica_fit(alias: str = REPLICA) -> bool:
     """Whether the replica may answer now (see the module's docstring and `_Fitness`)."""
     with _fitness_lock:
-        fitness = _fitness.get(alias) or _fitness.setdefault(alias, _Fitness(alias))
+        fitness = _fitness.get(alias)
+        if fitness is None:
+            fitness = _fitness[alias] = _Fitness(alias)
     return fitness()
 
 

@@ -33,6 +33,17 @@ def env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_number(name: str, default: float, *, most: float, what: str) -> float:
+    """A number from the environment, from 0 to `most`; `what` says what it counts, for the error."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of {what}.") from None
+    if not 0 <= value <= most:  # NaN fails this too
+        raise ImproperlyConfigured(f"{name} must lie between 0 and {most:g}.")
+    return value
+
+
 def local_secret_key() -> str:
     """Return a per-checkout secret key, creating it on first use (never committed)."""
     path = VAR_DIR / "secret_key"
@@ -144,7 +155,7 @@ REPLICA_READ_PATHS = ("/layers/", "/api/works/", "/ogc/", "/tiles/")
 if os.environ.get("DATABASE_REPLICA_URL"):
     if DATABASES["default"]["ENGINE"].endswith("spatialite"):
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a postgis:// DATABASE_URL: SpatiaLite has no replicas.")
-    _replica = parse_database_url(os.environ["DATABASE_REPLICA_URL"], base_dir=BASE_DIR)
+    _replica = parse_database_url(os.environ["DATABASE_REPLICA_URL"], base_dir=BASE_DIR, variable="DATABASE_REPLICA_URL")
     if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgis:// URL, as DATABASE_URL is.")
     # The primary's session settings under the replica URL's own (its sslmode, say); a replica that does not
@@ -155,12 +166,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     _replica["TEST"] = {"MIRROR": "default"}  # tests read the primary's test database through it
     DATABASES["replica"] = _replica
     DATABASE_ROUTERS = ["infra.replica.ReplicaRouter"]
-try:
-    REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "30"))
-except ValueError:
-    raise ImproperlyConfigured("REPLICA_MAX_LAG_SECONDS must be a number of seconds, e.g. 30.") from None
-if not 0 <= REPLICA_MAX_LAG_SECONDS <= 86400:
-    raise ImproperlyConfigured("REPLICA_MAX_LAG_SECONDS must lie between 0 and 86400.")
+REPLICA_MAX_LAG_SECONDS = env_number("REPLICA_MAX_LAG_SECONDS", 30, most=86400, what="seconds, e.g. 30")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -214,12 +220,7 @@ LEAFLET_CONFIG = {
 MAP_VECTOR_TILES = env_flag("MAP_VECTOR_TILES", default=True)
 
 # Built tiles below zoom 12 kept per process by the database state they came from (infra/ogc/tile_cache.py).
-try:
-    TILE_CACHE_MB = float(os.environ.get("TILE_CACHE_MB", "64"))
-except ValueError:
-    raise ImproperlyConfigured("TILE_CACHE_MB must be a number of megabytes, e.g. 64 (0 keeps no tiles).") from None
-if not 0 <= TILE_CACHE_MB <= 65536:
-    raise ImproperlyConfigured("TILE_CACHE_MB must lie between 0 and 65536.")
+TILE_CACHE_MB = env_number("TILE_CACHE_MB", 64, most=65536, what="megabytes, e.g. 64 (0 keeps no tiles)")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

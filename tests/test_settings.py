@@ -45,12 +45,20 @@ def test_bad_database_url_gives_one_sentence_not_a_traceback():
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("variable", ["TILE_CACHE_MB", "REPLICA_MAX_LAG_SECONDS"])
 @pytest.mark.parametrize("value", ["lots", "-1", "nan", "1e9"])
-def test_a_bad_tile_cache_size_gives_one_sentence(value):
-    env = {**os.environ, "TILE_CACHE_MB": value}
+def test_a_bad_number_setting_gives_one_sentence(variable, value):
+    env = {**os.environ, variable: value}
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("error: TILE_CACHE_MB must")
+    assert result.stderr.strip().startswith(f"error: {variable} must")
+
+
+def test_a_bad_replica_url_names_its_own_setting():
+    env = {**os.environ, "DATABASE_URL": "postgis://postgres@127.0.0.1:5432/infra", "DATABASE_REPLICA_URL": "mysql://x/y"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: DATABASE_REPLICA_URL must start with")
 
 
 def _python_without_extension_loading() -> str | None:
