@@ -18,7 +18,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from gis.reading import reading_connection
+from django.db import connections
+
+from gis.reading import reading_alias, reading_connection
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +124,16 @@ class Page:
 
 
 def on_postgis() -> bool:
-    return reading_connection().vendor == "postgresql"
+    """Whether this request's reads go to PostGIS. Asked a dozen times a page: the answer per database alias
+    is kept, since a process never changes the backend an alias names (a replica is PostGIS as its primary)."""
+    alias = reading_alias()
+    postgis = _POSTGIS.get(alias)
+    if postgis is None:
+        postgis = _POSTGIS[alias] = connections[alias].vendor == "postgresql"
+    return postgis
+
+
+_POSTGIS: dict[str, bool] = {}
 
 
 def json_bool(column: str) -> str:

@@ -120,10 +120,14 @@ def stages_seen_whole(user: Any) -> tuple[str, ...] | None:
     kept counts (infra.works.selectors.works_count) both follow it."""
     role = role_of(user)
     if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
-        return tuple(Stage.values)
+        return _EVERY_STAGE
     if role == Role.COMMUNE_OFFICER:
         return None
-    return tuple(stage for stage in Stage.values if stage not in PRIVATE_STAGES)
+    return _PUBLIC_STAGES
+
+
+_EVERY_STAGE = tuple(Stage.values)
+_PUBLIC_STAGES = tuple(stage for stage in Stage.values if stage not in PRIVATE_STAGES)
 
 
 def sees_internal(user: Any, work: Any | None = None) -> bool:

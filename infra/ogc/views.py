@@ -106,15 +106,16 @@ def _url(request: HttpRequest, name: str, *args: Any, **query: str) -> str:
 class _ThisPage:
     """The request's own URL with parameters changed, the parameters sorted by name as rest_framework's
     replace_query_param sorts them, parsing the query once for all of a page's links. (Unlike it, a
-    query holding raw UTF-8 bytes comes out encoded once, not twice.)"""
+    query holding raw UTF-8 bytes comes out encoded once, not twice.) Each parameter is encoded once,
+    as urlencode(…, doseq=True) encodes it, and a link encodes only what it changes."""
 
-    def __init__(self, request: HttpRequest):
-        self.base = request.build_absolute_uri().partition("?")[0]
-        self.query = dict(request.GET.lists())
+    def __init__(self, request: HttpRequest, base: str | None = None):
+        self.base = request.build_absolute_uri().partition("?")[0] if base is None else base
+        self.encoded = {name: urlencode([(name, value) for value in values]) for name, values in request.GET.lists()}
 
     def url(self, **changes: Any) -> str:
-        query = self.query | {name: [str(value)] for name, value in changes.items()}
-        return f"{self.base}?{urlencode(sorted(query.items()), doseq=True)}"
+        encoded = self.encoded | {name: urlencode([(name, str(value))]) for name, value in changes.items()}
+        return f"{self.base}?{'&'.join(encoded[name] for name in sorted(encoded))}"
 
 
 def _link(href: str, rel: str, media: str, title: Any = None) -> dict:
@@ -229,19 +230,11 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@ogc_view
-def items(request: HttpRequest, collection_id: str) -> HttpResponse:
-    """One page of a collection's features, in id order, with links to the pages either side."""
-    found = _collection(collection_id)
-    data = _parse(params_for(found.id), request)
-    start, end = data.get("datetime", (None, None))
-    html = _wants_html(request)
-    query = Query(limit=data["limit"], offset=data["offset"], bbox=data.get("bbox"), start=start, end=end,
-                  filters={name: data[name] for name in found.filters if data.get(name) not in (None, "", ())},
-                  raw=not html)
-    page = found.page(request.user, query)
+def items_members(this: _ThisPage, found: Collection, query: Query, page: Any, *, html: bool) -> bytes:
+    """The members an items page adds after its features: its links (self, alternate, collection, and
+    next and prev where there are such pages) and its time stamp, as JSON text starting with a comma.
+    Called in the request's language (the collection's title)."""
     media = HTML if html else GEOJSON
-    this = _ThisPage(request)
     f = "html" if html else "json"
     links = [
         _link(this.url(f=f), "self", media),
@@ -256,7 +249,21 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         links.append(_link(this.url(f=f, offset=offset_end), "next", media))
     if query.offset > 0:
         links.append(_link(this.url(f=f, offset=max(0, query.offset - query.limit)), "prev", media))
-    members = (',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"').encode()
+    return (',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"').encode()
+
+
+@ogc_view
+def items(request: HttpRequest, collection_id: str) -> HttpResponse:
+    """One page of a collection's features, in id order, with links to the pages either side."""
+    found = _collection(collection_id)
+    data = _parse(params_for(found.id), request)
+    start, end = data.get("datetime", (None, None))
+    html = _wants_html(request)
+    query = Query(limit=data["limit"], offset=data["offset"], bbox=data.get("bbox"), start=start, end=end,
+                  filters={name: data[name] for name in found.filters if data.get(name) not in (None, "", ())},
+                  raw=not html)
+    page = found.page(request.user, query)
+    members = items_members(_ThisPage(request), found, query, page, html=html)
     if html:
         document = json.loads(page.head() + members + b"}")
         return render(request, "ogc/page.html", {

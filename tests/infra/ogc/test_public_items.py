@@ -1,0 +1,256 @@
+"""infra.ogc.public: the public's plain pages of OGC items, answered around Django's request cycle, are the
+answers Django gives (status, every header, every byte but the time stamp), and everything else is Django's."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import sys
+from dataclasses import replace
+
+import pytest
+from django.conf import settings
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import OperationalError, close_old_connections
+from django.test import override_settings
+
+from infra.ogc import public
+from infra.ogc.collections import COLLECTIONS
+from infra.wsgi import django_application
+
+pytestmark = [pytest.mark.django_db]
+
+STAMP = re.compile(rb'"timeStamp":"[0-9T:Z-]{20}"')
+DISTRICT = "103.2,22.4,103.6,22.8"
+
+
+@pytest.fixture
+def no_connection_upkeep():
+    """Django's test client does the same: closing 'old' connections at a request's start and end would end
+    the test's transaction, so that receiver is off while requests are answered in process."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+class Counting:
+    """Django's application, counting the requests handed to it."""
+
+    def __init__(self, application):
+        self.application, self.calls = application, 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.application(environ, start_response)
+
+
+def environ(path: str, query: str = "", method: str = "GET", **headers: str) -> dict:
+    return {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, **headers,
+    }
+
+
+def call(application, env: dict) -> tuple[str, list, bytes]:
+    started = []
+    answer = application(dict(env), lambda status, headers, *_: started.append((status, headers)))
+    try:
+        body = b"".join(answer)
+    finally:
+        answer.close()
+    status, headers = started[0]
+    return status, list(headers), body
+
+
+def both(env: dict, application_class=public.PublicItems) -> tuple[tuple, tuple, Counting]:
+    """The answer through PublicItems and Django's own, with the count of requests PublicItems handed on."""
+    counting = Counting(django_application)
+    shortcut = application_class(counting)
+    first = call(shortcut, env)
+    return first, call(django_application, env), counting
+
+
+def same(first: tuple, second: tuple) -> None:
+    status, headers, body = first
+    assert (status, headers) == second[:2]
+    assert STAMP.sub(b"", body) == STAMP.sub(b"", second[2])
+
+
+def test_the_project_s_middleware_are_the_ones_it_was_written_for():
+    # Adding, removing or reordering a middleware turns the shortcut off until infra/ogc/public.py is read
+    # again: say there what the new one does to a public GET of /ogc/ items, then update the list.
+    assert tuple(settings.MIDDLEWARE) == public.MIDDLEWARE_WRITTEN_FOR
+    assert public.PublicItems(django_application).on
+
+
+SERVED = [
+    ("works", ""),
+    ("works", "limit=2"),
+    ("works", "limit=2&offset=2"),
+    ("works", "offset=4&limit=3&f=json"),
+    ("works", "limit=10000"),
+    ("works", "offset=1000000"),
+    ("works", f"bbox={DISTRICT}&limit=1"),
+    ("works", "bbox=103.3,22.5,103.4,22.6&limit=2&offset=1"),
+    ("works", "bbox=0,0,1,1"),
+    ("works", "limit=007&bbox=103.2%2C22.4%2C103.6%2C22.8"),
+    ("communes", "limit=2"),
+    ("communes-2025-06-30", f"limit=3&offset=1&bbox={DISTRICT}"),
+    ("villages", "limit=5"),
+    ("roads", "limit=2"),
+    ("village-links", "limit=2"),
+]
+
+
+@pytest.mark.parametrize(("collection", "query"), SERVED)
+@pytest.mark.parametrize("headers", [{}, {"HTTP_ACCEPT_LANGUAGE": "en"}, {"HTTP_ACCEPT_LANGUAGE": "fr, vi;q=0.5"},
+                                     {"HTTP_ACCEPT": "application/geo+json"}, {"HTTP_HOST": "localhost:8000"}])
+def test_public_pages_are_answered_here_exactly_as_django_answers_them(register, no_connection_upkeep, collection,
+                                                                        query, headers):
+    first, second, counting = both(environ(f"/ogc/collections/{collection}/items", query, **headers))
+    assert counting.calls == 0, "answered by Django, not by the shortcut"
+    assert first[0] == "200 OK" and STAMP.search(first[2])
+    same(first, second)
+
+
+def test_the_public_sees_no_more_through_the_shortcut(register, no_connection_upkeep):
+    (_status, _headers, body), _django, counting = both(environ("/ogc/collections/works/items", "limit=100"))
+    assert counting.calls == 0
+    # Published works only (register.py: P-1 and P-2 are proposed), and no internal notes.
+    features = json.loads(body)["features"]
+    assert sorted(f["properties"]["code"] for f in features) == ["A-1", "B-1", "Q-1", "R-1", "S-1"]
+    assert not any("internal_notes" in f["properties"] for f in features)
+
+
+DECLINED = [
+    ("GET", "/ogc/collections/works/items", "f=html", {}),
+    ("GET", "/ogc/collections/works/items", "", {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}),
+    ("GET", "/ogc/collections/works/items", "limit=1", {"HTTP_COOKIE": "sessionid=x"}),
+    ("GET", "/ogc/collections/works/items", "limit=1", {"HTTP_COOKIE": "django_language=en"}),
+    ("GET", "/ogc/collections/works/items", "limit=1", {"HTTP_AUTHORIZATION": "Token x"}),
+    ("HEAD", "/ogc/collections/works/items", "limit=1", {}),
+    ("POST", "/ogc/collections/works/items", "limit=1", {}),
+    ("GET", "/ogc/collections/works/items", "category=health", {}),
+    ("GET", "/ogc/collections/works/items", "datetime=2023-01-01/..", {}),
+    ("GET", "/ogc/collections/works/items", "limit=1&nonsense=1", {}),
+    ("GET", "/ogc/collections/works/items", "limit=1&limit=2", {}),
+    ("GET", "/ogc/collections/works/items", "limit=", {}),
+    ("GET", "/ogc/collections/works/items", "limit=0", {}),
+    ("GET", "/ogc/collections/works/items", "limit=abc", {}),
+    ("GET", "/ogc/collections/works/items", "limit=10001", {}),
+    ("GET", "/ogc/collections/works/items", "offset=-1", {}),
+    ("GET", "/ogc/collections/works/items", "bbox=1,2", {}),
+    ("GET", "/ogc/collections/works/items", "bbox=104,22,103,23", {}),
+    ("GET", "/ogc/collections/works/items", "f=xml", {}),
+    ("GET", "/ogc/collections/works/items", "limit=1", {"HTTP_HOST": "evil.example"}),
+    ("GET", "/ogc/collections/nothing/items", "", {}),
+    ("GET", "/ogc/collections/works/items/", "", {}),
+    ("GET", "/ogc/collections/works/items/1", "", {}),
+    ("GET", "/ogc/collections/works", "", {}),
+    ("GET", "/ogc/collections/works/items", "limit=1", {"SCRIPT_NAME": "/infra"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "query", "headers"), DECLINED)
+def test_everything_else_is_django_s_to_answer(register, no_connection_upkeep, method, path, query, headers):
+    first, second, counting = both(environ(path, query, method, **headers))
+    assert counting.calls == 1
+    # Django's answer both times (a page for a browser carries a new CSRF cookie each time).
+    assert first[0] == second[0] and [name for name, _value in first[1]] == [name for name, _value in second[1]]
+
+
+def test_a_database_not_answering_gets_django_s_503(register, no_connection_upkeep, monkeypatch, caplog):
+    def unavailable(_user, _query):
+        raise OperationalError("the server closed the connection unexpectedly")
+
+    monkeypatch.setitem(COLLECTIONS, "works", replace(COLLECTIONS["works"], page=unavailable))
+    with caplog.at_level(logging.INFO):
+        (status, headers, body), second, counting = both(environ("/ogc/collections/works/items", "limit=1"))
+    # Django's own answer to a database that is not answering: a 503 with Retry-After, and its warning.
+    assert counting.calls == 1 and status.startswith("503") and ("Retry-After", "30") in headers
+    assert (status, headers, body) == second
+    assert "database unavailable for GET /ogc/collections/works/items" in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_an_error_while_answering_is_logged_and_django_answers_instead(register, no_connection_upkeep, monkeypatch,
+                                                                        caplog):
+    calls = []
+    works = COLLECTIONS["works"]
+
+    def fails_once(user, query):
+        calls.append(query)
+        if len(calls) == 1:
+            raise RuntimeError("a fault of the shortcut alone")
+        return works.page(user, query)
+
+    monkeypatch.setitem(COLLECTIONS, "works", replace(works, page=fails_once))
+    with caplog.at_level(logging.ERROR, logger="infra.ogc.public"):
+        first, second, counting = both(environ("/ogc/collections/works/items", "limit=2"))
+    assert counting.calls == 1 and first[0] == "200 OK" and len(calls) == 3
+    same(first, second)
+    assert "the public items page of works failed" in caplog.text and "a fault of the shortcut alone" in caplog.text
+
+
+def test_a_request_starts_and_ends_as_django_s_do(register, no_connection_upkeep):
+    seen = []
+
+    def started(sender, environ, **_kwargs):
+        seen.append(("started", sender, environ["PATH_INFO"]))
+
+    def finished(sender, **_kwargs):
+        seen.append(("finished", sender))
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        counting = Counting(django_application)
+        shortcut = public.PublicItems(counting)
+        answer = shortcut(environ("/ogc/collections/works/items", "limit=1"), lambda *_: None)
+        assert seen == [("started", WSGIHandler, "/ogc/collections/works/items")]
+        b"".join(answer)
+        answer.close()  # the server closes the answer once it is sent: the connections' upkeep comes then
+        assert seen[1:] == [("finished", WSGIHandler)] and counting.calls == 0
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+
+
+@override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"), SECURE_HSTS_SECONDS=3600,
+                   SECURE_HSTS_INCLUDE_SUBDOMAINS=True, SECURE_SSL_REDIRECT=True, X_FRAME_OPTIONS="SAMEORIGIN")
+def test_production_s_https_headers_and_redirect_are_django_s(register, no_connection_upkeep):
+    django_https = WSGIHandler()  # made under these settings, as PublicItems is below
+    secure = environ("/ogc/collections/works/items", "limit=2", HTTP_X_FORWARDED_PROTO="https")
+    counting = Counting(django_https)
+    first = call(public.PublicItems(counting), secure)
+    assert counting.calls == 0
+    assert ("Strict-Transport-Security", "max-age=3600; includeSubDomains") in first[1]
+    assert ("X-Frame-Options", "SAMEORIGIN") in first[1]
+    assert b'"href": "https://127.0.0.1/ogc/collections/works/items?f=json&limit=2"' in first[2]
+    same(first, call(django_https, secure))
+    # Plain HTTP is redirected to HTTPS, by Django.
+    plain = environ("/ogc/collections/works/items", "limit=2")
+    first = call(public.PublicItems(counting), plain)
+    assert counting.calls == 1 and first[0].startswith("301")
+    same(first, call(django_https, plain))
+
+
+@pytest.mark.parametrize("changed", [
+    {"MIDDLEWARE": [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]},
+    {"MIDDLEWARE": [m for m in settings.MIDDLEWARE if "clickjacking" not in m]},
+    {"PREPEND_WWW": True},
+    {"DISALLOWED_USER_AGENTS": [re.compile("QGIS")]},
+    {"FORCE_SCRIPT_NAME": "/infra"},
+])
+def test_other_middleware_or_their_settings_turn_the_shortcut_off(register, no_connection_upkeep, changed):
+    with override_settings(**changed):
+        counting = Counting(django_application)
+        shortcut = public.PublicItems(counting)
+        assert not shortcut.on
+        call(shortcut, environ("/ogc/collections/works/items", "limit=1"))
+    assert counting.calls == 1
