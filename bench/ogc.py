@@ -9,7 +9,7 @@ a warm-up:
     persistent connection with the app's own session settings (jit off, no parallel workers, one
     generic plan per prepared statement); a page the view runs as a prepared statement (no box:
     gis.layers._execute_prepared) is prepared on the floor's connection too and replayed as its
-    EXECUTE, so both do the same work;
+    EXECUTE, so both do the same work; then the same requests of /api/works/ against their own floors;
   - tiles: GET /tiles/works/z/x/y.mvt for a fixed list of tiles z6–z14 around the district centre
     (three tiles holding works per zoom),
     against the captured ST_AsMVT statement replayed bare.
@@ -83,7 +83,7 @@ def item_queries(limits: list[int], centre: tuple[float, float] | None) -> list[
     return queries
 
 
-def measure(rounds: int, limits: list[int], national: bool = False) -> tuple[list[dict], list[dict]]:
+def measure(rounds: int, limits: list[int], national: bool = False) -> tuple[list[dict], list[dict], list[dict]]:
     os.environ["DATABASE_URL"] = api_works.URL
     # Tiles are compared with the floor as built; what the tile cache then saves is measured after.
     os.environ["TILE_CACHE_MB"] = "0"
@@ -156,11 +156,27 @@ def measure(rounds: int, limits: list[int], national: bool = False) -> tuple[lis
         anonymous, found = AnonymousUser(), COLLECTIONS["works"]
         return lambda: len(found.page(anonymous, checked).head())
 
-    items = []
+    def api_page_call(query: str) -> Callable[[], int]:
+        """The same for /api/works/: its parameters checked, then works_page as its view calls it."""
+        from django.contrib.auth.models import AnonymousUser
+        from django.http import QueryDict
+
+        from infra.api.params import WorkListParams
+        from infra.works.selectors import works_page
+
+        params = WorkListParams.parse(QueryDict(query))
+        data, filters, anonymous = params.validated_data, params.filters(), AnonymousUser()
+        return lambda: len(works_page(user=anonymous, filters=filters, limit=data["limit"], offset=data["offset"],
+                                      raw=True).head())
+
+    items, api_items = [], []
     for label, query in item_queries(limits, NATIONAL_CENTRE if national else None):
-        url = f"/ogc/collections/works/items?{query}"
         limit = int(query.split("&")[0].split("=")[1])
+        url = f"/ogc/collections/works/items?{query}"
         items.append({"box": label, "limit": limit, **arms(url, capture(url, "FeatureCollection"), page_call(query))})
+        url = f"/api/works/?{query}"
+        api_items.append({"box": label, "limit": limit,
+                          **arms(url, capture(url, "FeatureCollection"), api_page_call(query))})
     tiles, per_zoom = [], dict.fromkeys(TILE_ZOOMS, 0)
     for z, x, y in candidate_tiles(NATIONAL_CENTRE if national else CENTRE):
         url = f"/tiles/works/{z}/{x}/{y}.mvt"
@@ -170,7 +186,7 @@ def measure(rounds: int, limits: list[int], national: bool = False) -> tuple[lis
         tiles.append({"tile": f"{z}/{x}/{y}", "z": z, **arms(url, capture(url, "ST_AsMVT"))})
     floor.close()
     _measure_kept(tiles, rounds)
-    return items, tiles
+    return items, api_items, tiles
 
 
 def _measure_kept(tiles: list[dict], rounds: int) -> None:
@@ -376,39 +392,48 @@ def _pygeoapi_version() -> str:
     return "(unpinned)"
 
 
-def report(items: list[dict], tiles: list[dict], works: int, rounds: int, national: bool = False) -> str:
+def _items_table(title: str, rows: list[dict], page_call: str) -> list[str]:
     lines = [
-        "## OGC API and tiles, national" if national else "## OGC API and tiles",
-        "",
-        f"`bench/ogc.py{' --national' if national else ''}`, one run, {works:,} published works in PostGIS"
-        f"{' (bench/national.py generator, across Viet Nam)' if national else ''}, {rounds} interleaved rounds per cell after "
-        "5 warm-ups, one client, in process (the WSGI application gunicorn serves, called directly: no HTTP). "
-        "Each floor is the very statement the "
-        "view runs (captured from it), replayed with psycopg2 on a persistent connection with the same session "
-        f"settings. Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}; "
-        f"load average (1 min) when these cells ended: {os.getloadavg()[0]:.1f}.",
-        "",
-        "### `/ogc/collections/works/items`",
+        f"### `{title}`",
         "",
         "| bbox | limit | view p50 / p95 (ms) | floor p50 / p95 (ms) | view bytes | floor bytes | view ÷ floor (p50) | target "
         "| page call p50 (ms) | page call ÷ floor |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in items:
+    for row in rows:
         verdict = f"≤ 1.3× {'met' if row['ratio'] <= 1.3 else 'NOT met'}" if row["limit"] == 1000 else ""
         lines.append(
             f"| {row['box']} | {row['limit']:,} | {row['view_p50']:.1f} / {row['view_p95']:.1f} | {row['floor_p50']:.1f} / "
             f"{row['floor_p95']:.1f} | {row['view_bytes']:,} | {row['floor_bytes']:,} | {row['ratio']:.2f}× | {verdict} "
             f"| {row['call_p50']:.2f} | {row['call_ratio']:.2f}× |"
         )
-    lines += [
+    return [*lines, "", page_call, ""]
+
+
+def report(items: list[dict], api_items: list[dict], tiles: list[dict], works: int, rounds: int,
+           national: bool = False) -> str:
+    lines = [
+        "## OGC API and tiles, national" if national else "## OGC API and tiles",
         "",
-        "*Page call*: the collection's page read (`infra.ogc.collections`) called directly with the request's checked "
-        "values, as the view calls it: the access policy, the statement's text, its execution and the answer's bytes, "
-        "without Django's request cycle, the parameters' parsing, the links or the response. Timed against the "
-        "floor in interleaved rounds of its own, after the view's (a third arm in the same rounds would find the "
-        "view's database session warm and the floor's cold). The view's time over it is the request layer's.",
+        f"`bench/ogc.py{' --national' if national else ''}`, one run, {works:,} published works in PostGIS"
+        f"{' (bench/national.py generator, across Viet Nam)' if national else ''}, {rounds} interleaved rounds per cell after "
+        "5 warm-ups, one client, in process (the WSGI application gunicorn serves, called directly: no HTTP; these "
+        "anonymous pages with only limit, offset and bbox are answered by its `infra.public.PublicPages` around "
+        "Django's request cycle, tiles by Django). Each floor is the very statement the "
+        "view runs (captured from it), replayed with psycopg2 on a persistent connection with the same session "
+        f"settings. Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}; "
+        f"load average (1 min) when these cells ended: {os.getloadavg()[0]:.1f}.",
         "",
+        *_items_table("/ogc/collections/works/items", items,
+                      "*Page call*: the collection's page read (`infra.ogc.collections`) called directly with the "
+                      "request's checked values, as the view calls it: the access policy, the statement's text, its "
+                      "execution and the answer's bytes, without the request's handling, the parameters' parsing, the "
+                      "links or the response. Timed against the floor in interleaved rounds of its own, after the view's "
+                      "(a third arm in the same rounds would find the view's database session warm and the floor's "
+                      "cold). The view's time over it is the request layer's."),
+        *_items_table("/api/works/", api_items,
+                      "The same requests of the works API, which pages the same works with its own links (no time "
+                      "stamp); its page call is `infra.works.selectors.works_page` as its view calls it."),
         "### `/tiles/works/{z}/{x}/{y}.mvt`",
         "",
         "| tile | view p50 / p95 (ms) | floor p50 / p95 (ms) | bytes | view ÷ floor (p50) | kept: view p50 (ms) |",
@@ -457,8 +482,8 @@ def main() -> None:
         national.prepare(scale=args.works / national.FULL["works"])  # generated once, then reused
     else:
         api_works.prepare(args.works)
-    items, tiles = measure(args.rounds, [10, 1000, 10000], national=args.national)
-    text = report(items, tiles, args.works, args.rounds, national=args.national)
+    items, api_items, tiles = measure(args.rounds, [10, 1000, 10000], national=args.national)
+    text = report(items, api_items, tiles, args.works, args.rounds, national=args.national)
     if args.peer_rounds:
         centre = NATIONAL_CENTRE if args.national else CENTRE
         text += "\n" + report_peer(measure_peer(args.peer_rounds, [10, 1000, 10000], centre), args.peer_rounds)

@@ -80,19 +80,25 @@ _LOCK_ERRORS = {
 _WRITTEN = OpenApiResponse(response=schema.WRITTEN, description=gettext_lazy("Written; the new version is the ETag."))
 
 
-def _page_response(request: Any, page: Page, *, limit: int, offset: int) -> HttpResponse:
-    """Pass the page through, adding links to it and the pages either side; refuse a page past the end."""
+def page_members(url: str, page: Page, *, limit: int, offset: int) -> bytes:
+    """The links a page adds after its features (itself, and the pages either side), as JSON text starting with
+    a comma; `url` is the request's absolute URL. A page past the end is refused (ValidationError, a 400)."""
     if offset > 0 and page.matched is not None and offset >= page.matched:
         raise ValidationError({"offset": [_("offset %(offset)s is past the end: %(count)s features match.")
                                           % {"offset": offset, "count": page.matched}]})
-    url = request.build_absolute_uri()
     links = [{"href": url, "rel": "self", "type": GEOJSON}]
     more = page.matched is None or offset + page.returned < page.matched
     if more and page.returned == limit:
         links.append({"href": replace_query_param(url, "offset", offset + limit), "rel": "next", "type": GEOJSON})
     if offset > 0:
         links.append({"href": replace_query_param(url, "offset", max(0, offset - limit)), "rel": "prev", "type": GEOJSON})
-    return page_with_members(page, (',"links":' + json.dumps(links)).encode(), content_type=GEOJSON)
+    return (',"links":' + json.dumps(links)).encode()
+
+
+def _page_response(request: Any, page: Page, *, limit: int, offset: int) -> HttpResponse:
+    """Pass the page through, adding links to it and the pages either side; refuse a page past the end."""
+    members = page_members(request.build_absolute_uri(), page, limit=limit, offset=offset)
+    return page_with_members(page, members, content_type=GEOJSON)
 
 
 def _geojson(text: str) -> HttpResponse:

@@ -1,5 +1,6 @@
-"""infra.ogc.public: the public's plain pages of OGC items, answered around Django's request cycle, are the
-answers Django gives (status, every header, every byte but the time stamp), and everything else is Django's."""
+"""infra.public: the public's plain pages of /ogc/ items and /api/works/, answered around Django's request cycle, are
+the answers Django gives (status, every header, every byte but an OGC page's time stamp), and everything else is
+Django's."""
 from __future__ import annotations
 
 import io
@@ -16,14 +17,20 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, close_old_connections
 from django.test import override_settings
 
-from infra.ogc import public
+from infra import public
 from infra.ogc.collections import COLLECTIONS
 from infra.wsgi import django_application
+from tests.infra.api.register import build_register
 
 pytestmark = [pytest.mark.django_db]
 
 STAMP = re.compile(rb'"timeStamp":"[0-9T:Z-]{20}"')
 DISTRICT = "103.2,22.4,103.6,22.8"
+
+
+@pytest.fixture
+def register(reference):
+    return build_register()
 
 
 @pytest.fixture
@@ -67,8 +74,8 @@ def call(application, env: dict) -> tuple[str, list, bytes]:
     return status, list(headers), body
 
 
-def both(env: dict, application_class=public.PublicItems) -> tuple[tuple, tuple, Counting]:
-    """The answer through PublicItems and Django's own, with the count of requests PublicItems handed on."""
+def both(env: dict, application_class=public.PublicPages) -> tuple[tuple, tuple, Counting]:
+    """The answer through PublicPages and Django's own, with the count of requests PublicPages handed on."""
     counting = Counting(django_application)
     shortcut = application_class(counting)
     first = call(shortcut, env)
@@ -82,39 +89,52 @@ def same(first: tuple, second: tuple) -> None:
 
 
 def test_the_project_s_middleware_are_the_ones_it_was_written_for():
-    # Adding, removing or reordering a middleware turns the shortcut off until infra/ogc/public.py is read
-    # again: say there what the new one does to a public GET of /ogc/ items, then update the list.
+    # Adding, removing or reordering a middleware turns the shortcut off until infra/public.py is read
+    # again: say there what the new one does to a public GET of these pages, then update the list.
     assert tuple(settings.MIDDLEWARE) == public.MIDDLEWARE_WRITTEN_FOR
-    assert public.PublicItems(django_application).on
+    assert public.PublicPages(django_application).on
 
 
 SERVED = [
-    ("works", ""),
-    ("works", "limit=2"),
-    ("works", "limit=2&offset=2"),
-    ("works", "offset=4&limit=3&f=json"),
-    ("works", "limit=10000"),
-    ("works", "offset=1000000"),
-    ("works", f"bbox={DISTRICT}&limit=1"),
-    ("works", "bbox=103.3,22.5,103.4,22.6&limit=2&offset=1"),
-    ("works", "bbox=0,0,1,1"),
-    ("works", "limit=007&bbox=103.2%2C22.4%2C103.6%2C22.8"),
-    ("communes", "limit=2"),
-    ("communes-2025-06-30", f"limit=3&offset=1&bbox={DISTRICT}"),
-    ("villages", "limit=5"),
-    ("roads", "limit=2"),
-    ("village-links", "limit=2"),
+    ("/ogc/collections/works/items", ""),
+    ("/ogc/collections/works/items", "limit=2"),
+    ("/ogc/collections/works/items", "limit=2&offset=2"),
+    ("/ogc/collections/works/items", "offset=4&limit=3&f=json"),
+    ("/ogc/collections/works/items", "limit=10000"),
+    ("/ogc/collections/works/items", "offset=1000000"),
+    ("/ogc/collections/works/items", f"bbox={DISTRICT}&limit=1"),
+    ("/ogc/collections/works/items", "bbox=103.3,22.5,103.4,22.6&limit=2&offset=1"),
+    ("/ogc/collections/works/items", "bbox=0,0,1,1"),
+    ("/ogc/collections/works/items", "limit=007&bbox=103.2%2C22.4%2C103.6%2C22.8"),
+    ("/ogc/collections/communes/items", "limit=2"),
+    ("/ogc/collections/communes-2025-06-30/items", f"limit=3&offset=1&bbox={DISTRICT}"),
+    ("/ogc/collections/villages/items", "limit=5"),
+    ("/ogc/collections/roads/items", "limit=2"),
+    ("/ogc/collections/village-links/items", "limit=2"),
+    ("/api/works/", ""),
+    ("/api/works/", "limit=2"),
+    ("/api/works/", "offset=2&limit=2"),
+    ("/api/works/", "limit=1&offset=4"),
+    ("/api/works/", f"bbox={DISTRICT}&limit=2&offset=1"),
+    ("/api/works/", "bbox=0,0,1,1"),
+    ("/api/works/", "limit=10000&bbox=103.2%2C22.4%2C103.6%2C22.8"),
 ]
 
 
-@pytest.mark.parametrize(("collection", "query"), SERVED)
+@pytest.mark.parametrize(("path", "query"), SERVED)
 @pytest.mark.parametrize("headers", [{}, {"HTTP_ACCEPT_LANGUAGE": "en"}, {"HTTP_ACCEPT_LANGUAGE": "fr, vi;q=0.5"},
                                      {"HTTP_ACCEPT": "application/geo+json"}, {"HTTP_HOST": "localhost:8000"}])
-def test_public_pages_are_answered_here_exactly_as_django_answers_them(register, no_connection_upkeep, collection,
-                                                                        query, headers):
-    first, second, counting = both(environ(f"/ogc/collections/{collection}/items", query, **headers))
+def test_public_pages_are_answered_here_exactly_as_django_answers_them(register, no_connection_upkeep, path, query,
+                                                                        headers):
+    first, second, counting = both(environ(path, query, **headers))
     assert counting.calls == 0, "answered by Django, not by the shortcut"
-    assert first[0] == "200 OK" and STAMP.search(first[2])
+    assert first[0] == "200 OK" and (path.startswith("/api/") or STAMP.search(first[2]))
+    same(first, second)
+
+
+def test_the_api_answers_geojson_to_a_browser_too(register, no_connection_upkeep):
+    first, second, counting = both(environ("/api/works/", "limit=2", HTTP_ACCEPT="text/html,application/xhtml+xml"))
+    assert counting.calls == 0 and ("Content-Type", "application/geo+json") in first[1]
     same(first, second)
 
 
@@ -156,6 +176,23 @@ DECLINED = [
 ]
 
 
+DECLINED += [
+    ("GET", "/api/works/", "limit=1&category=health", {}),
+    ("GET", "/api/works/", "q=truong", {}),
+    ("GET", "/api/works/", "zoom=10", {}),
+    ("GET", "/api/works/", "format=json", {}),
+    ("GET", "/api/works/", "f=json", {}),
+    ("GET", "/api/works/", "offset=5", {}),  # past the end: 400
+    ("GET", "/api/works/", "limit=0", {}),
+    ("GET", "/api/works/", "limit=1", {"HTTP_COOKIE": "sessionid=x"}),
+    ("GET", "/api/works/", "limit=1", {"HTTP_AUTHORIZATION": "Token x"}),
+    ("HEAD", "/api/works/", "limit=1", {}),
+    ("OPTIONS", "/api/works/", "", {}),
+    ("GET", "/api/works", "limit=1", {}),
+    ("GET", "/api/works/1/", "", {}),
+]
+
+
 @pytest.mark.parametrize(("method", "path", "query", "headers"), DECLINED)
 def test_everything_else_is_django_s_to_answer(register, no_connection_upkeep, method, path, query, headers):
     first, second, counting = both(environ(path, query, method, **headers))
@@ -190,11 +227,11 @@ def test_an_error_while_answering_is_logged_and_django_answers_instead(register,
         return works.page(user, query)
 
     monkeypatch.setitem(COLLECTIONS, "works", replace(works, page=fails_once))
-    with caplog.at_level(logging.ERROR, logger="infra.ogc.public"):
+    with caplog.at_level(logging.ERROR, logger="infra.public"):
         first, second, counting = both(environ("/ogc/collections/works/items", "limit=2"))
     assert counting.calls == 1 and first[0] == "200 OK" and len(calls) == 3
     same(first, second)
-    assert "the public items page of works failed" in caplog.text and "a fault of the shortcut alone" in caplog.text
+    assert "the public page /ogc/collections/works/items failed" in caplog.text and "a fault of the shortcut alone" in caplog.text
 
 
 def test_a_request_starts_and_ends_as_django_s_do(register, no_connection_upkeep):
@@ -210,7 +247,7 @@ def test_a_request_starts_and_ends_as_django_s_do(register, no_connection_upkeep
     signals.request_finished.connect(finished)
     try:
         counting = Counting(django_application)
-        shortcut = public.PublicItems(counting)
+        shortcut = public.PublicPages(counting)
         answer = shortcut(environ("/ogc/collections/works/items", "limit=1"), lambda *_: None)
         assert seen == [("started", WSGIHandler, "/ogc/collections/works/items")]
         b"".join(answer)
@@ -224,10 +261,10 @@ def test_a_request_starts_and_ends_as_django_s_do(register, no_connection_upkeep
 @override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"), SECURE_HSTS_SECONDS=3600,
                    SECURE_HSTS_INCLUDE_SUBDOMAINS=True, SECURE_SSL_REDIRECT=True, X_FRAME_OPTIONS="SAMEORIGIN")
 def test_production_s_https_headers_and_redirect_are_django_s(register, no_connection_upkeep):
-    django_https = WSGIHandler()  # made under these settings, as PublicItems is below
+    django_https = WSGIHandler()  # made under these settings, as PublicPages is below
     secure = environ("/ogc/collections/works/items", "limit=2", HTTP_X_FORWARDED_PROTO="https")
     counting = Counting(django_https)
-    first = call(public.PublicItems(counting), secure)
+    first = call(public.PublicPages(counting), secure)
     assert counting.calls == 0
     assert ("Strict-Transport-Security", "max-age=3600; includeSubDomains") in first[1]
     assert ("X-Frame-Options", "SAMEORIGIN") in first[1]
@@ -235,7 +272,7 @@ def test_production_s_https_headers_and_redirect_are_django_s(register, no_conne
     same(first, call(django_https, secure))
     # Plain HTTP is redirected to HTTPS, by Django.
     plain = environ("/ogc/collections/works/items", "limit=2")
-    first = call(public.PublicItems(counting), plain)
+    first = call(public.PublicPages(counting), plain)
     assert counting.calls == 1 and first[0].startswith("301")
     same(first, call(django_https, plain))
 
@@ -250,7 +287,7 @@ def test_production_s_https_headers_and_redirect_are_django_s(register, no_conne
 def test_other_middleware_or_their_settings_turn_the_shortcut_off(register, no_connection_upkeep, changed):
     with override_settings(**changed):
         counting = Counting(django_application)
-        shortcut = public.PublicItems(counting)
+        shortcut = public.PublicPages(counting)
         assert not shortcut.on
         call(shortcut, environ("/ogc/collections/works/items", "limit=1"))
     assert counting.calls == 1
