@@ -87,8 +87,13 @@ def replayable(captured, marker: str, floor) -> str:
     execute = next((q for q in queries if q.startswith("EXECUTE layer_page_")), None)
     if execute is None:
         return next(q for q in queries if marker in q)
+    name = execute.split()[1].split("(")[0]
+    with floor.cursor() as cursor:  # another page of the same shape (OGC items and /api/works/) prepared it already
+        cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
+        if cursor.fetchone():
+            return execute
     with captured.connection.cursor() as cursor:  # the text it was prepared from, by this request or an earlier one
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [execute.split()[1].split("(")[0]])
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
         text = cursor.fetchone()[0]
     with floor.cursor() as cursor:
         cursor.execute(text[text.index("PREPARE layer_page_"):])  # without a DEALLOCATE sent with it

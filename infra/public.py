@@ -17,20 +17,26 @@ decides the answer:
   (`VietnameseFirstLocaleMiddleware`), the replica's choice (`infra.replica`), X-Frame-Options, and
   `Vary: Cookie` as the session middleware adds it when the page reads who is asking (`request.user`,
   lazy as Django's; DRF always reads it); DRF's own headers (`Allow`) for /api/;
-- Django's `request_started` and `request_finished` signals (the database connections' upkeep).
+- Django's `request_started` and `request_finished` signals (the database connections' upkeep), each
+  start with its end.
 
 Anything else goes to Django unchanged: any other method, path, parameter or value (also an empty or
 repeated one), a cookie or an `Authorization` header, a browser asking /ogc/ for HTML, a host Django
-would refuse, an HTTPS redirect, an offset past the end, and every error. An exception while answering
-is logged (with its traceback unless the database is not answering, which Django's 503 logs) and the
-request is answered again by Django, so an error answer (400, 503) is always Django's own.
+would refuse, an HTTPS redirect, a query Django cannot read. These are found before the request
+starts (`request_started`) and before any database is read, so Django starts it once and reads once.
+Two things found later also go to Django, the request's start ended first: an offset past the end (the
+page read says so; Django reads it again to answer its 400), and an exception that is not the database
+failing (logged with its traceback). A database that does not answer (`database_unavailable`) gets
+Django's own 503 here, from DatabaseUnavailableMiddleware's hook (which logs it), without a second try.
 
 The other middleware do nothing to such a request: no session or CSRF cookie is read or set, no message
-is stored, CommonMiddleware redirects nothing (the paths need no slash added, and PREPEND_WWW and
-DISALLOWED_USER_AGENTS are off, or the shortcut is), WhiteNoise serves only under STATIC_URL, and the
-history middleware matters to writes only. The shortcut is off when the middleware list is not the one
-it was written for (MIDDLEWARE_WRITTEN_FOR), so that a middleware added later cannot be skipped without
-someone reading this first: tests/infra/test_public_pages.py fails then.
+is stored, CommonMiddleware redirects nothing (the paths need no slash added) and finds the length set,
+WhiteNoise serves only under STATIC_URL, and the history middleware matters to writes only. The shortcut
+is off (`fits`) unless the middleware list is the one it was written for (MIDDLEWARE_WRITTEN_FOR), so
+that a middleware added later cannot be skipped without someone reading this first
+(tests/infra/test_public_pages.py fails then), and unless PREPEND_WWW, DISALLOWED_USER_AGENTS,
+FORCE_SCRIPT_NAME, CSRF_USE_SESSIONS, ATOMIC_REQUESTS and DRF's throttles are off and DRF's
+authentication is the session's and the token's.
 """
 from __future__ import annotations
 
@@ -42,22 +48,23 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signals
-from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import set_script_prefix
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.serializers import Serializer
 
 from gis.reading import reading_from
 from infra.api import views as api_views
 from infra.api.params import WorkListParams
-from infra.middleware import VietnameseFirstLocaleMiddleware, database_unavailable
+from infra.middleware import DatabaseUnavailableMiddleware, VietnameseFirstLocaleMiddleware, database_unavailable
 from infra.ogc import views as ogc_views
 from infra.ogc.collections import COLLECTIONS, Query
 from infra.ogc.params import ItemsParams
@@ -85,9 +92,14 @@ MIDDLEWARE_WRITTEN_FOR = (
 OGC_PREFIX, OGC_SUFFIX = "/ogc/collections/", "/items"
 API_WORKS = "/api/works/"
 PARAMETERS = ("limit", "offset", "bbox")
+# DRF's authentication for /api/: with neither a session cookie nor an Authorization header, nobody.
+AUTHENTICATION_WRITTEN_FOR = (
+    "rest_framework.authentication.SessionAuthentication",
+    "rest_framework.authentication.TokenAuthentication",
+)
 
-# A page's two parts and whether it read who is asking; None hands the request to Django.
-Answer = tuple[bytes, bytes, bool] | None
+# A page's two parts; None hands the request to Django.
+Answer = tuple[bytes, bytes] | None
 
 
 def _unused(_request: Any) -> None:
@@ -103,7 +115,8 @@ class Route:
     fields: dict[str, Any]
     defaults: dict[str, Any]
     formats: bool
-    page: Callable[[WSGIRequest, str, dict], Answer]
+    page: Callable[[WSGIRequest, str, dict, Any], Answer]
+    reads_user: bool = False  # DRF's authentication reads request.user for every request
     view_headers: tuple[tuple[str, str], ...] = ()
 
 
@@ -115,32 +128,38 @@ def _fields(params: type[Serializer]) -> tuple[dict[str, Any], dict[str, Any]]:
     return fields, {name: fields[name].get_default() for name in ("limit", "offset")}
 
 
-def _ogc_items(request: WSGIRequest, collection_id: str, values: dict) -> Answer:
+def _ogc_items(request: WSGIRequest, collection_id: str, values: dict, user: Any) -> Answer:
     found = COLLECTIONS[collection_id]
     query = Query(limit=values["limit"], offset=values["offset"], bbox=values.get("bbox"), raw=True)
-    looked = []
-
-    def anonymous() -> AnonymousUser:
-        looked.append(True)
-        return AnonymousUser()
-
-    # Lazy, as AuthenticationMiddleware's request.user is: only a page that reads it reads the session.
-    page = found.page(SimpleLazyObject(anonymous), query)
+    page = found.page(user, query)
     # The URL build_absolute_uri() gives, for a path of plain characters and no script name (_route).
     this = ogc_views._ThisPage(request, base=f"{request.scheme}://{request.get_host()}{request.path}")
-    members = ogc_views.items_members(this, found, query, page, html=False)
-    return page.head(), members + b"}", bool(looked)
+    return page.head(), ogc_views.items_members(this, found, query, page, html=False) + b"}"
 
 
-def _api_works(request: WSGIRequest, _key: str, values: dict) -> Answer:
-    page = works_page(user=AnonymousUser(), filters=WorkFilters(bbox=values.get("bbox")), limit=values["limit"],
+def _api_works(request: WSGIRequest, _key: str, values: dict, user: Any) -> Answer:
+    page = works_page(user=user, filters=WorkFilters(bbox=values.get("bbox")), limit=values["limit"],
                       offset=values["offset"], raw=True)
     try:
         members = api_views.page_members(request.build_absolute_uri(), page, limit=values["limit"],
                                          offset=values["offset"])
     except ValidationError:
         return None  # past the end: Django words the refusal
-    return page.head(), members + b"}", True  # DRF's authentication always reads request.user
+    return page.head(), members + b"}"
+
+
+def fits() -> bool:
+    """Whether the settings are those the shortcut was written for (the module's docstring)."""
+    rest = settings.REST_FRAMEWORK
+    works_view = api_views.WorkListView
+    return (tuple(settings.MIDDLEWARE) == MIDDLEWARE_WRITTEN_FOR and not settings.FORCE_SCRIPT_NAME
+            and not settings.PREPEND_WWW and not settings.DISALLOWED_USER_AGENTS and not settings.CSRF_USE_SESSIONS
+            and not any(database.get("ATOMIC_REQUESTS") for database in settings.DATABASES.values())
+            and tuple(rest.get("DEFAULT_AUTHENTICATION_CLASSES", ())) == AUTHENTICATION_WRITTEN_FOR
+            and not rest.get("DEFAULT_THROTTLE_CLASSES") and not works_view.throttle_classes
+            and works_view.permission_classes == [AllowAny]
+            and [c.__module__ + "." + c.__name__ for c in works_view.authentication_classes]
+            == list(AUTHENTICATION_WRITTEN_FOR))
 
 
 class PublicPages:
@@ -148,19 +167,20 @@ class PublicPages:
 
     def __init__(self, application: Any):
         self.application = application
-        self.on = (tuple(settings.MIDDLEWARE) == MIDDLEWARE_WRITTEN_FOR and not settings.FORCE_SCRIPT_NAME
-                   and not settings.PREPEND_WWW and not settings.DISALLOWED_USER_AGENTS)
+        self.on = fits()
         if not self.on:
             logger.info("Public pages go through Django's whole request cycle: the middleware or their settings "
                         "are not those infra.public was written for")
             return
         self.security = SecurityMiddleware(_unused)
         self.locale = VietnameseFirstLocaleMiddleware(_unused)
+        self.common = CommonMiddleware(_unused)
         self.frame = XFrameOptionsMiddleware(_unused)
+        self.database = DatabaseUnavailableMiddleware(_unused)
         works_view = api_views.WorkListView()
         works_view.setup(None)  # as Django's as_view() does before dispatching: HEAD is GET
         self.ogc = Route("ogc", *_fields(ItemsParams), formats=True, page=_ogc_items)
-        self.api = Route("api", *_fields(WorkListParams), formats=False, page=_api_works,
+        self.api = Route("api", *_fields(WorkListParams), formats=False, page=_api_works, reads_user=True,
                          view_headers=tuple(works_view.default_response_headers.items()))
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
 
@@ -169,21 +189,63 @@ class PublicPages:
         if found is None:
             return self.application(environ, start_response)
         route, key = found
+        # Everything that can hand the request on without reading the database comes first, before the request
+        # starts, so that a request handed on starts (and reads) once, in Django.
+        request = WSGIRequest(environ)
+        values = self._checked(request, route)
+        if values is None:
+            return self.application(environ, start_response)
         set_script_prefix("/")
         signals.request_started.send(sender=WSGIHandler, environ=environ)
+        # Lazy, as AuthenticationMiddleware's request.user is: a page that reads it reads the session.
+        user = SimpleLazyObject(AnonymousUser)
         try:
-            answer = self._answer(WSGIRequest(environ), route, key)
-        except Exception as error:
-            if database_unavailable(error):  # Django's answer (503) logs it
-                logger.info("the database did not answer the public page %s; Django answers it", environ["PATH_INFO"])
+            # Activates the language the view would answer in (for /api/ and /ogc/, the request's Accept-Language).
+            self.locale.process_request(request)
+            if REPLICA in settings.DATABASES and _public_read(request) and replica_fit():
+                with reading_from(REPLICA):
+                    answer = route.page(request, key, values, user)
             else:
-                logger.exception("the public page %s failed; Django answers it", environ["PATH_INFO"])
-            answer = None
+                answer = route.page(request, key, values, user)
+        except Exception as error:
+            if not database_unavailable(error):
+                logger.exception("the public page %s failed; Django answers it", request.path)
+                return self._hand_on(environ, start_response)
+            # Django's own answer to it (a 503 with Retry-After, and its warning), not a second try.
+            response = self.database.process_exception(request, error)
+            self.frame.process_response(request, response)
+            self.common.process_response(request, response)
+            response = self._finish(request, response, route.reads_user or user._wrapped is not empty)
+            response._handler_class = WSGIHandler  # its close() sends request_finished
+            start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+            return response
         if answer is None:
-            return self.application(environ, start_response)
-        headers, chunks = answer
-        start_response("200 OK", headers)
-        return _Answer(chunks)
+            return self._hand_on(environ, start_response)
+        head, tail = answer
+        user_read = route.reads_user or user._wrapped is not empty
+        content = [("Content-Type", ogc_views.GEOJSON), ("Content-Length", str(len(head) + len(tail)))]
+        start_response("200 OK", [*content, *self._later_headers(request, route, user_read)])
+        return _Answer([head, tail])
+
+    def _hand_on(self, environ: dict, start_response: Any) -> Any:
+        """Hand a request already started on to Django, ending this start first (each start has its end)."""
+        signals.request_finished.send(sender=WSGIHandler)
+        return self.application(environ, start_response)
+
+    def _checked(self, request: WSGIRequest, route: Route) -> dict | None:
+        """The request's values, or None when Django is to answer it: a value the fields refuse (or cannot read),
+        a host Django refuses, an HTTPS redirect. Reads no database; raises nothing (Django meets the same
+        errors, and says so)."""
+        try:
+            values = self._values(request, route)
+            if values is None:
+                return None
+            request.get_host()
+            if self.security.process_request(request) is not None:
+                return None  # the HTTPS redirect
+        except Exception:  # a host refused, a query of too many fields, an odd value
+            return None
+        return values
 
     def _route(self, environ: dict) -> tuple[Route, str] | None:
         """The route and its key (the collection's id) when the request may be one to answer here; None sends it
@@ -205,6 +267,8 @@ class PublicPages:
         return self.ogc, collection_id
 
     def _values(self, request: WSGIRequest, route: Route) -> dict | None:
+        # Any error here (not only a refusal: a message formatted by two threads at once, in DRF's shared
+        # validators) sends the request to Django (_checked).
         values = dict(route.defaults)
         for name, given in request.GET.lists():
             if len(given) != 1 or given[0] == "":
@@ -216,41 +280,14 @@ class PublicPages:
             field = route.fields.get(name)
             if field is None:
                 return None
-            try:
-                values[name] = field.run_validation(given[0])
-            except ValidationError:
-                return None  # Django words the refusal
+            values[name] = field.run_validation(given[0])  # a refusal: Django words it
         return values
 
-    def _answer(self, request: WSGIRequest, route: Route, key: str) -> tuple[list, list[bytes]] | None:
-        values = self._values(request, route)
-        if values is None:
-            return None
-        try:
-            request.get_host()
-        except DisallowedHost:
-            return None
-        if self.security.process_request(request) is not None:
-            return None  # the HTTPS redirect
-        # Activates the language the view would answer in (for /api/ and /ogc/, the request's Accept-Language).
-        self.locale.process_request(request)
-        if REPLICA in settings.DATABASES and _public_read(request) and replica_fit():
-            with reading_from(REPLICA):
-                answer = route.page(request, key, values)
-        else:
-            answer = route.page(request, key, values)
-        if answer is None:
-            return None
-        head, tail, user_read = answer
-        content = [("Content-Type", ogc_views.GEOJSON), ("Content-Length", str(len(head) + len(tail)))]
-        return [*content, *self._later_headers(request, route, user_read)], [head, tail]
-
     def _later_headers(self, request: WSGIRequest, route: Route, user_read: bool) -> list[tuple[str, str]]:
-        """The headers the view and the middleware add to such an answer, after its Content-Type: found once per
-        route, language, scheme and whether the page read request.user, by setting the view's and calling the
-        middleware's response hooks in Django's order (the last listed first) on an empty answer of the same
-        type. None of them looks at the body. Reading request.user reads the session, and the session
-        middleware then adds Vary: Cookie."""
+        """The headers the view and the middleware add to a page, after its Content-Type and Content-Length: found
+        once per route, language, scheme and whether the page read request.user, by setting the view's and
+        calling the middleware's response hooks (_finish) on an empty answer of the same type. None of them
+        looks at the body."""
         key = (route.name, translation.get_language(), request.is_secure(), user_read)
         headers = self.headers.get(key)
         if headers is None:
@@ -258,12 +295,17 @@ class PublicPages:
             for name, value in route.view_headers:  # as DRF's finalize_response sets them
                 response[name] = value
             self.frame.process_response(request, response)
-            self.locale.process_response(request, response)
-            if user_read:
-                patch_vary_headers(response, ("Cookie",))
-            response = self.security.process_response(request, response)
+            response = self._finish(request, response, user_read)
             headers = self.headers[key] = [(name, value) for name, value in response.items() if name != "Content-Type"]
         return headers
+
+    def _finish(self, request: WSGIRequest, response: HttpResponse, user_read: bool) -> HttpResponse:
+        """The response hooks after CommonMiddleware's, in Django's order (the last listed first). Reading
+        request.user reads the session, and the session middleware then adds Vary: Cookie."""
+        self.locale.process_response(request, response)
+        if user_read:
+            patch_vary_headers(response, ("Cookie",))
+        return self.security.process_response(request, response)
 
 
 class _Answer:

@@ -118,6 +118,10 @@ SERVED = [
     ("/api/works/", f"bbox={DISTRICT}&limit=2&offset=1"),
     ("/api/works/", "bbox=0,0,1,1"),
     ("/api/works/", "limit=10000&bbox=103.2%2C22.4%2C103.6%2C22.8"),
+    # Values the fields read loosely, read alike on both roads.
+    ("/ogc/collections/works/items", "limit=5.0&offset=%201"),
+    ("/ogc/collections/works/items", "limit=1_0&bbox=103.2,%2022.4,1.036e2,22.8"),
+    ("/api/works/", "limit=%2B2&offset=1.0"),
 ]
 
 
@@ -173,6 +177,8 @@ DECLINED = [
     ("GET", "/ogc/collections/works/items/1", "", {}),
     ("GET", "/ogc/collections/works", "", {}),
     ("GET", "/ogc/collections/works/items", "limit=1", {"SCRIPT_NAME": "/infra"}),
+    ("GET", "/ogc/collections/works/items", "f=json", {"HTTP_ACCEPT": "text/html"}),
+    ("GET", "/ogc/collections/works/items", "&".join(["a=1"] * 1001), {}),
 ]
 
 
@@ -201,17 +207,30 @@ def test_everything_else_is_django_s_to_answer(register, no_connection_upkeep, m
     assert first[0] == second[0] and [name for name, _value in first[1]] == [name for name, _value in second[1]]
 
 
-def test_a_database_not_answering_gets_django_s_503(register, no_connection_upkeep, monkeypatch, caplog):
-    def unavailable(_user, _query):
+@pytest.mark.parametrize(("path", "collection"), [("/ogc/collections/works/items", "works"),
+                                                 ("/ogc/collections/villages/items", "villages"),
+                                                 ("/api/works/", None)])
+def test_a_database_not_answering_gets_django_s_503_without_a_second_try(register, no_connection_upkeep, monkeypatch,
+                                                                          caplog, path, collection):
+    tries = []
+
+    def unavailable(*_args, **_kwargs):
+        tries.append(1)
         raise OperationalError("the server closed the connection unexpectedly")
 
-    monkeypatch.setitem(COLLECTIONS, "works", replace(COLLECTIONS["works"], page=unavailable))
+    if collection is None:
+        monkeypatch.setattr("infra.public.works_page", unavailable)
+        monkeypatch.setattr("infra.api.views.works_page", unavailable)
+    else:
+        monkeypatch.setitem(COLLECTIONS, collection, replace(COLLECTIONS[collection], page=unavailable))
     with caplog.at_level(logging.INFO):
-        (status, headers, body), second, counting = both(environ("/ogc/collections/works/items", "limit=1"))
-    # Django's own answer to a database that is not answering: a 503 with Retry-After, and its warning.
-    assert counting.calls == 1 and status.startswith("503") and ("Retry-After", "30") in headers
+        (status, headers, body), second, counting = both(environ(path, "limit=1"))
+    # Django's own answer to a database that is not answering (a 503 with Retry-After, and its warning), given
+    # without handing the request on: the database was tried once, not twice.
+    assert counting.calls == 0 and len(tries) == 2  # once here, once for Django's answer to compare with
+    assert status.startswith("503") and ("Retry-After", "30") in headers
     assert (status, headers, body) == second
-    assert "database unavailable for GET /ogc/collections/works/items" in caplog.text
+    assert f"database unavailable for GET {path}" in caplog.text
     assert "Traceback" not in caplog.text
 
 
@@ -229,16 +248,22 @@ def test_an_error_while_answering_is_logged_and_django_answers_instead(register,
     monkeypatch.setitem(COLLECTIONS, "works", replace(works, page=fails_once))
     with caplog.at_level(logging.ERROR, logger="infra.public"):
         first, second, counting = both(environ("/ogc/collections/works/items", "limit=2"))
-    assert counting.calls == 1 and first[0] == "200 OK" and len(calls) == 3
+    assert counting.calls == 1 and first[0] == "200 OK" and len(calls) == 3  # failed, then Django's, then the check
     same(first, second)
     assert "the public page /ogc/collections/works/items failed" in caplog.text and "a fault of the shortcut alone" in caplog.text
 
 
-def test_a_request_starts_and_ends_as_django_s_do(register, no_connection_upkeep):
+@pytest.mark.parametrize(("path", "query", "answered_here"), [
+    ("/ogc/collections/works/items", "limit=1", True),
+    ("/api/works/", "limit=1", True),
+    ("/ogc/collections/works/items", "limit=0", False),  # refused before the request starts: Django's alone
+    ("/api/works/", "offset=5", False),  # past the end, found by reading: that start ends before Django's
+])
+def test_each_start_of_a_request_has_its_end(register, no_connection_upkeep, path, query, answered_here):
     seen = []
 
     def started(sender, environ, **_kwargs):
-        seen.append(("started", sender, environ["PATH_INFO"]))
+        seen.append(("started", sender))
 
     def finished(sender, **_kwargs):
         seen.append(("finished", sender))
@@ -247,15 +272,21 @@ def test_a_request_starts_and_ends_as_django_s_do(register, no_connection_upkeep
     signals.request_finished.connect(finished)
     try:
         counting = Counting(django_application)
-        shortcut = public.PublicPages(counting)
-        answer = shortcut(environ("/ogc/collections/works/items", "limit=1"), lambda *_: None)
-        assert seen == [("started", WSGIHandler, "/ogc/collections/works/items")]
+        answer = public.PublicPages(counting)(environ(path, query), lambda *_: None)
+        before_close = list(seen)
         b"".join(answer)
         answer.close()  # the server closes the answer once it is sent: the connections' upkeep comes then
-        assert seen[1:] == [("finished", WSGIHandler)] and counting.calls == 0
     finally:
         signals.request_started.disconnect(started)
         signals.request_finished.disconnect(finished)
+    assert counting.calls == (0 if answered_here else 1)
+    pair = [("started", WSGIHandler), ("finished", WSGIHandler)]
+    if answered_here:
+        assert before_close == pair[:1] and seen == pair
+    elif query == "limit=0":
+        assert seen == pair
+    else:
+        assert seen == pair + pair
 
 
 @override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"), SECURE_HSTS_SECONDS=3600,
@@ -283,6 +314,11 @@ def test_production_s_https_headers_and_redirect_are_django_s(register, no_conne
     {"PREPEND_WWW": True},
     {"DISALLOWED_USER_AGENTS": [re.compile("QGIS")]},
     {"FORCE_SCRIPT_NAME": "/infra"},
+    {"CSRF_USE_SESSIONS": True},
+    {"REST_FRAMEWORK": {**settings.REST_FRAMEWORK,
+                        "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"]}},
+    {"REST_FRAMEWORK": {**settings.REST_FRAMEWORK, "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.BasicAuthentication"]}},
 ])
 def test_other_middleware_or_their_settings_turn_the_shortcut_off(register, no_connection_upkeep, changed):
     with override_settings(**changed):
