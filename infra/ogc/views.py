@@ -7,6 +7,7 @@ a 404, both with an OGC exception body ({"code", "description"}).
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -227,7 +228,18 @@ def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
 
 
 def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The time now in UTC to the second, as a page's `timeStamp`; written once a second per process."""
+    global _STAMP
+    second = int(time.time())
+    kept = _STAMP
+    if kept[0] != second:
+        kept = _STAMP = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return kept[1]
+
+
+_STAMP: tuple[int, str] = (-1, "")
+# json.dumps(…, ensure_ascii=False) makes an encoder for every call; one made once writes the same text.
+_LINKS_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def items_members(this: _ThisPage, found: Collection, query: Query, page: Any, *, html: bool) -> bytes:
@@ -249,7 +261,7 @@ def items_members(this: _ThisPage, found: Collection, query: Query, page: Any, *
         links.append(_link(this.url(f=f, offset=offset_end), "next", media))
     if query.offset > 0:
         links.append(_link(this.url(f=f, offset=max(0, query.offset - query.limit)), "prev", media))
-    return (',"links":' + json.dumps(links, ensure_ascii=False) + ',"timeStamp":"' + _stamp() + '"').encode()
+    return (',"links":' + _LINKS_JSON.encode(links) + ',"timeStamp":"' + _stamp() + '"').encode()
 
 
 @ogc_view

@@ -262,3 +262,20 @@ def test_offset_past_the_end_is_an_empty_page(client, register):
 def test_only_reading_is_allowed(client, reference):
     assert client.post("/ogc/collections/works/items").status_code == 405
     assert client.head("/ogc/collections").status_code == 200
+
+
+def test_the_time_stamp_is_the_current_second_in_utc(monkeypatch):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from infra.ogc import views
+
+    now = [datetime(2026, 12, 5, 19, 0, 0, 900000, tzinfo=UTC).timestamp()]
+    monkeypatch.setattr(views, "time", SimpleNamespace(time=lambda: now[0]))  # this module's clock only
+    assert views._stamp() == "2026-12-05T19:00:00Z"
+    now[0] += 0.05  # the same second: the same text
+    assert views._stamp() == "2026-12-05T19:00:00Z"
+    now[0] += 0.1  # the next second
+    assert views._stamp() == "2026-12-05T19:00:01Z"
+    now[0] += 86400 * 31
+    assert views._stamp() == "2027-01-05T19:00:01Z"
