@@ -169,7 +169,7 @@ class PublicPages:
         self.application = application
         self.on = fits()
         if not self.on:
-            logger.info("Public pages go through Django's whole request cycle: the middleware or their settings "
+            logger.warning("Public pages go through Django's whole request cycle: the middleware or their settings "
                         "are not those infra.public was written for")
             return
         self.security = SecurityMiddleware(_unused)

@@ -320,10 +320,11 @@ def test_production_s_https_headers_and_redirect_are_django_s(register, no_conne
     {"REST_FRAMEWORK": {**settings.REST_FRAMEWORK, "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.BasicAuthentication"]}},
 ])
-def test_other_middleware_or_their_settings_turn_the_shortcut_off(register, no_connection_upkeep, changed):
-    with override_settings(**changed):
+def test_other_middleware_or_their_settings_turn_the_shortcut_off(register, no_connection_upkeep, changed, caplog):
+    with override_settings(**changed), caplog.at_level(logging.WARNING, logger="infra.public"):
         counting = Counting(django_application)
         shortcut = public.PublicPages(counting)
         assert not shortcut.on
+        assert "Public pages go through Django's whole request cycle" in caplog.text  # said once, at start
         call(shortcut, environ("/ogc/collections/works/items", "limit=1"))
     assert counting.calls == 1
