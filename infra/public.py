@@ -61,14 +61,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.serializers import Serializer
 
-from gis.reading import reading_from
 from infra.api import views as api_views
 from infra.api.params import WorkListParams
 from infra.middleware import DatabaseUnavailableMiddleware, VietnameseFirstLocaleMiddleware, database_unavailable
 from infra.ogc import views as ogc_views
 from infra.ogc.collections import COLLECTIONS, Query
 from infra.ogc.params import ItemsParams
-from infra.replica import REPLICA, _public_read, replica_fit
+from infra.replica import reading_for
 from infra.works.selectors import WorkFilters, works_page
 
 logger = logging.getLogger(__name__)
@@ -133,7 +132,7 @@ def _ogc_items(request: WSGIRequest, collection_id: str, values: dict, user: Any
     query = Query(limit=values["limit"], offset=values["offset"], bbox=values.get("bbox"), raw=True)
     page = found.page(user, query)
     # The URL build_absolute_uri() gives, for a path of plain characters and no script name (_route).
-    this = ogc_views._ThisPage(request, base=f"{request.scheme}://{request.get_host()}{request.path}")
+    this = ogc_views.ThisPage(request, base=f"{request.scheme}://{request.get_host()}{request.path}")
     return page.head(), ogc_views.items_members(this, found, query, page, html=False) + b"}"
 
 
@@ -170,7 +169,7 @@ class PublicPages:
         self.on = fits()
         if not self.on:
             logger.warning("Public pages go through Django's whole request cycle: the middleware or their settings "
-                        "are not those infra.public was written for")
+                           "are not those infra.public was written for")
             return
         self.security = SecurityMiddleware(_unused)
         self.locale = VietnameseFirstLocaleMiddleware(_unused)
@@ -202,10 +201,7 @@ class PublicPages:
         try:
             # Activates the language the view would answer in (for /api/ and /ogc/, the request's Accept-Language).
             self.locale.process_request(request)
-            if REPLICA in settings.DATABASES and _public_read(request) and replica_fit():
-                with reading_from(REPLICA):
-                    answer = route.page(request, key, values, user)
-            else:
+            with reading_for(request):
                 answer = route.page(request, key, values, user)
         except Exception as error:
             if not database_unavailable(error):

@@ -24,6 +24,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
@@ -170,7 +172,17 @@ class ReplicaReadsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _public_read(request) and replica_fit():
-            with reading_from(REPLICA):
-                return self.get_response(request)
-        return self.get_response(request)
+        with reading_for(request):
+            return self.get_response(request)
+
+
+@contextmanager
+def reading_for(request) -> Iterator[None]:
+    """Read from the replica within this block when the request is an anonymous map read and a replica is
+    configured and fit; from the primary otherwise. The middleware's rule, also followed by the public
+    pages' shortcut (infra/public.py), which answers some requests without the middleware."""
+    if REPLICA in settings.DATABASES and _public_read(request) and replica_fit():
+        with reading_from(REPLICA):
+            yield
+    else:
+        yield

@@ -104,7 +104,7 @@ def _url(request: HttpRequest, name: str, *args: Any, **query: str) -> str:
     return f"{url}?{urlencode(sorted(query.items()))}" if query else url
 
 
-class _ThisPage:
+class ThisPage:
     """The request's own URL with parameters changed, the parameters sorted by name as rest_framework's
     replace_query_param sorts them, parsing the query once for all of a page's links. (Unlike it, a
     query holding raw UTF-8 bytes comes out encoded once, not twice.) Each parameter is encoded once,
@@ -242,7 +242,7 @@ _STAMP: tuple[int, str] = (-1, "")
 _LINKS_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
-def items_members(this: _ThisPage, found: Collection, query: Query, page: Any, *, html: bool) -> bytes:
+def items_members(this: ThisPage, found: Collection, query: Query, page: Any, *, html: bool) -> bytes:
     """The members an items page adds after its features: its links (self, alternate, collection, and
     next and prev where there are such pages) and its time stamp, as JSON text starting with a comma.
     Called in the request's language (the collection's title)."""
@@ -275,7 +275,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
                   filters={name: data[name] for name in found.filters if data.get(name) not in (None, "", ())},
                   raw=not html)
     page = found.page(request.user, query)
-    members = items_members(_ThisPage(request), found, query, page, html=html)
+    members = items_members(ThisPage(request), found, query, page, html=html)
     if html:
         document = json.loads(page.head() + members + b"}")
         return render(request, "ogc/page.html", {

@@ -179,10 +179,6 @@ DECLINED = [
     ("GET", "/ogc/collections/works/items", "limit=1", {"SCRIPT_NAME": "/infra"}),
     ("GET", "/ogc/collections/works/items", "f=json", {"HTTP_ACCEPT": "text/html"}),
     ("GET", "/ogc/collections/works/items", "&".join(["a=1"] * 1001), {}),
-]
-
-
-DECLINED += [
     ("GET", "/api/works/", "limit=1&category=health", {}),
     ("GET", "/api/works/", "q=truong", {}),
     ("GET", "/api/works/", "zoom=10", {}),
