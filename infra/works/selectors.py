@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
 from django.conf import settings
@@ -229,7 +230,8 @@ def _split(works: QuerySet[Work]) -> Split | None:
     head, found, tail = sql.partition(_LAST_CONDITION)
     if not found or _LAST_CONDITION in tail or "%s" in tail:
         return None
-    return Split(head, tail, tuple(params))
+    # The stages arrive as Stage members; plain strings, the same text, quote faster for every request after.
+    return Split(head, tail, tuple(p.value if isinstance(p, Enum) else p for p in params))
 
 
 def _each_condition(works: QuerySet[Work] | Split, conditions: list[tuple[str, list]]) -> list[tuple[str, list]]:
