@@ -25,11 +25,28 @@ from django.db import connections
 from django.db.models import CharField, Expression, F, Func, Model, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-__all__ = ["FUNCTION", "Folded", "Stored", "fold", "folded", "matching", "on_connection_created"]
+__all__ = ["FUNCTION", "Folded", "Stored", "fold", "folded", "matching", "narrows", "on_connection_created"]
 
 FUNCTION = "search_fold"
 _D = str.maketrans({"đ": "d", "Đ": "D"})
-_TRIGRAM = re.compile(r"[^\W_]{3}")  # three letters or digits in a row: a trigram an index can look up
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, as pg_trgm cuts a text into words
+
+
+def narrows(needle: str) -> bool:
+    """Whether pg_trgm's index can narrow `LIKE '%needle%'` (a folded needle) to few rows.
+
+    pg_trgm cuts the pattern into words and pads a word with two spaces in front and one behind where
+    the needle itself bounds it (a space, a dash), not where the pattern's `%` does; the trigrams of the
+    padded words are looked up. It narrows where one trigram holds two letters or digits: a word of
+    three, or of two bounded on a side ("po na": "po ", " na"; "pt-01"). A needle of one word of two
+    letters ("yt") gives no trigram, and PostgreSQL would walk the whole index; one-letter words give
+    only trigrams such as "  t" (any word starting with t), which at 1,000,000 works cost up to three
+    times reading the rows. Measured in docs/benchmarks.md (*Search, national*)."""
+    for word in _WORD.finditer(needle):
+        size = word.end() - word.start()
+        if size >= 3 or (size == 2 and (word.start() > 0 or word.end() < len(needle))):
+            return True
+    return False
 
 
 def fold(text: str | None) -> str | None:
@@ -45,9 +62,8 @@ class Stored(Expression):
     and code on PostgreSQL), named with the alias the statement gives the queryset's table.
 
     `indexed=False` writes it as an expression its trigram index does not match, so that PostgreSQL reads
-    the rows instead: for a text with no three letters in a row, of which the index holds no trigram,
-    PostgreSQL would otherwise walk the whole index and recheck every row (1,000,000 works: 1.2 s
-    against 0.3 s read in order)."""
+    the rows instead: for a text the index cannot narrow (`narrows`), PostgreSQL would otherwise walk the
+    whole index and recheck every row (1,000,000 works: 1.1 s against 0.4 s read in order)."""
 
     output_field = TextField()
 
@@ -99,7 +115,7 @@ def matching(queryset: QuerySet, text: str, *fields: str, stored: Mapping[str, s
     and letters, – to -, “ to ", Ð to D, so that a name pasted as it is stored finds itself); on SQLite
     by `fold`, which is the function its connections fold the columns with."""
     needle = folded(text, using=queryset.db)
-    indexed = _TRIGRAM.search(needle) is not None
+    indexed = narrows(needle)
     aliases, condition = {}, Q()
     for path in fields:
         alias = ("folded_" if indexed else "scanned_") + path.replace("__", "_")

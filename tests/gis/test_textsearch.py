@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from django.db import connection
 
-from gis.textsearch import FUNCTION, fold
+from gis.textsearch import FUNCTION, fold, narrows
 from infra.works.selectors import WorkFilters, works_matching
 
 pytestmark = pytest.mark.django_db
@@ -166,12 +166,25 @@ def test_the_stored_folded_texts_follow_every_change_of_a_name(reference):
     assert codes("na giang") == []
 
 
+@pytest.mark.parametrize("needle, expected", [
+    ("tram", True), ("ntt", True), ("po na", True), ("pt-01", True), (" zq", True), ("qz-", True), ("y te", True),
+    ("yt", False), ("q", False), ("", False), ("a b c", False), ("h t", False), ("x-", False), ("-x", False),
+    ("__", False), ("%%%", False), ("a_b", False),
+])
+def test_the_index_narrows_a_search_where_pg_trgm_finds_a_trigram_of_two_letters(needle, expected):
+    # As pg_trgm reads LIKE '%needle%': words of letters and digits, padded where the needle bounds them.
+    assert narrows(needle) is expected
+
+
 @postgis_only
 @pytest.mark.parametrize("q, index_used", [
     ("trạm y tế", True),        # trigrams to look up: the index
     ("TS-0001", True),
-    ("yt", False),              # no three letters in a row: the index holds nothing to look up, so rows are read
-    ("a b c", False),
+    ("po na", True),            # two-letter words bounded by the space: "po ", " na"
+    ("pt-01", True),
+    ("yt", False),              # one word of two letters: the index holds nothing to look up, so rows are read
+    ("a b c", False),           # one-letter words: only trigrams like "  b", any word starting with b
+    ("h t", False),
 ])
 def test_a_search_reads_the_trigram_indexes_only_where_they_can_narrow_it(reference, q, index_used):
     from tests.factories import UserFactory
