@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from gis.admin import FoldedSearchMixin
 from infra.accounts.policy import Action, can, works_visible
+from infra.numbers import WHOLE_NUMBERS
 
 __all__ = ["PolicyAdminMixin"]
 
@@ -24,6 +25,8 @@ class PolicyAdminMixin(FoldedSearchMixin):
 
     policy_add: Action | None = None
     policy_change: tuple[Action, ...] = ()
+    # Money, counts, percentages: read as written or refused, never "150.000" as 150 (infra.numbers).
+    formfield_overrides = WHOLE_NUMBERS
     work_path: str | None = "work"
 
     def _work_of(self, obj: Any) -> Any:

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from infra.accounts.policy import Action, can, require, works_visible
 from infra.finance.models import Allocation, CapitalPlan, ProgrammeNode
 from infra.finance.services import allocation_create, disbursement_create
+from infra.numbers import ApiWholeNumberField
 from infra.works.choices import Category, Stage
 from infra.works.models import Work
 from infra.works.services import StaleVersion, work_check_proposer_scope, work_create, work_stage_change, work_update
@@ -126,15 +127,15 @@ class _Fields(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(allow_blank=True)
     internal_notes = serializers.CharField(allow_blank=True)
-    progress = serializers.IntegerField(min_value=0, max_value=100)
+    progress = ApiWholeNumberField(min_value=0, max_value=100)
     planned_start = serializers.DateField(allow_null=True)
     planned_end = serializers.DateField(allow_null=True)
     actual_start = serializers.DateField(allow_null=True)
     actual_end = serializers.DateField(allow_null=True)
-    total_investment = serializers.IntegerField(min_value=0)
-    beneficiary_households = serializers.IntegerField(min_value=0)
-    beneficiary_poor_households = serializers.IntegerField(min_value=0)
-    beneficiary_women = serializers.IntegerField(min_value=0)
+    total_investment = ApiWholeNumberField(min_value=0)
+    beneficiary_households = ApiWholeNumberField(min_value=0)
+    beneficiary_poor_households = ApiWholeNumberField(min_value=0)
+    beneficiary_women = ApiWholeNumberField(min_value=0)
     special_mechanism = serializers.BooleanField()
     school_level = serializers.CharField(allow_blank=True, max_length=20)
     water_source = serializers.CharField(allow_blank=True, max_length=20)
@@ -143,7 +144,7 @@ class _Fields(serializers.Serializer):
     all_season = serializers.BooleanField(allow_null=True)
     code = serializers.CharField(max_length=40)
     category = serializers.ChoiceField(choices=Category.choices)
-    approved_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    approved_year = ApiWholeNumberField(min_value=2000, max_value=2100)
 
 
 def parse_fields(data: dict, allowed: frozenset[str], *, required: tuple[str, ...] = ()) -> dict:
@@ -214,7 +215,7 @@ class AllocationIn(serializers.Serializer):
     capital_plan = serializers.PrimaryKeyRelatedField(queryset=CapitalPlan.objects.all())
     programme_line = serializers.PrimaryKeyRelatedField(queryset=ProgrammeNode.objects.all())
     work = serializers.PrimaryKeyRelatedField(queryset=Work.objects.all(), required=False, allow_null=True)
-    amount = serializers.IntegerField()
+    amount = ApiWholeNumberField()
     allocated_on = serializers.DateField()
     decision_number = serializers.CharField(allow_blank=True, required=False, default="", max_length=80)
     note = serializers.CharField(allow_blank=True, required=False, default="")
@@ -222,7 +223,7 @@ class AllocationIn(serializers.Serializer):
 
 class DisbursementIn(serializers.Serializer):
     allocation = serializers.PrimaryKeyRelatedField(queryset=Allocation.objects.all())
-    amount = serializers.IntegerField()
+    amount = ApiWholeNumberField()
     paid_on = serializers.DateField()
     voucher_number = serializers.CharField(max_length=80)
     note = serializers.CharField(allow_blank=True, required=False, default="")

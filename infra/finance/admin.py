@@ -17,6 +17,7 @@ from infra.finance.services import (
     disbursement_reverse,
     plan_unallocated,
 )
+from infra.numbers import WHOLE_NUMBERS
 
 
 class StructurePolicy(PolicyAdminMixin):
@@ -36,6 +37,7 @@ class CapitalPlanInline(admin.TabularInline):
     model = CapitalPlan
     extra = 0
     can_delete = False
+    formfield_overrides = WHOLE_NUMBERS
 
 
 @admin.register(CapitalDecision)

@@ -12,6 +12,7 @@ from gis.models import AdminUnit
 from infra.api.params import CommuneField
 from infra.maintenance.models import Condition, ResponsibleKind, Schedule, TaskKind
 from infra.maintenance.planner import check_inputs
+from infra.numbers import WholeNumberField
 
 __all__ = [
     "CloseForm",
@@ -80,7 +81,7 @@ class InspectionForm(forms.Form):
     inspector = forms.CharField(label=_("inspector"), max_length=120)
     condition = forms.ChoiceField(label=_("condition"), choices=Condition.choices)
     notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    repair_cost = forms.IntegerField(label=_("repair estimate (VND), if poor or failed"), required=False)
+    repair_cost = WholeNumberField(label=_("repair estimate (VND), if poor or failed"), required=False)
     photos = PhotosField(label=_("photos (JPEG or PNG)"), required=False)
 
 
@@ -88,7 +89,7 @@ class RecordForm(forms.Form):
     schedule = forms.ModelChoiceField(label=_("task done"), queryset=Schedule.objects.none(), required=False,
                                       empty_label=_("(not a scheduled task)"))
     done_on = forms.DateField(label=_("done on"), widget=_DATE)
-    cost = forms.IntegerField(label=_("cost (VND)"))
+    cost = WholeNumberField(label=_("cost (VND)"))
     description = forms.CharField(label=_("what was done"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, work, **kwargs):
@@ -99,11 +100,11 @@ class RecordForm(forms.Form):
 class ScheduleForm(forms.Form):
     schedule = forms.IntegerField(widget=forms.HiddenInput, required=False)  # set when changing an existing task
     task_kind = forms.ChoiceField(label=_("task"), choices=TaskKind.choices)
-    interval_months = forms.IntegerField(label=_("interval (months)"), required=False,
+    interval_months = WholeNumberField(label=_("interval (months)"), required=False,
                                          help_text=_("empty for a one-off task such as a repair"))
     starts_on = forms.DateField(label=_("first due from"), widget=_DATE)
     responsible = forms.ChoiceField(label=_("responsible"), choices=ResponsibleKind.choices)
-    estimated_cost = forms.IntegerField(label=_("estimated cost (VND)"), initial=0)
+    estimated_cost = WholeNumberField(label=_("estimated cost (VND)"), initial=0)
     description = forms.CharField(label=_("description"), max_length=255, required=False)
 
 

@@ -34,7 +34,6 @@ How the budget is spent (first fit)
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from infra.money import format_vnd
+from infra.numbers import whole_number
 
 __all__ = [
     "CONDITION_ORDER",
@@ -62,7 +62,6 @@ __all__ = [
 MIN_YEAR, MAX_YEAR = 2000, 2100
 # Worst first; None is a work never inspected, placed between what is known to be fair and good.
 CONDITION_ORDER: dict[str | None, int] = {"failed": 0, "poor": 1, "fair": 2, None: 3, "good": 4}
-_GROUPED = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
 POOR_WEIGHT = 2  # extra weight of a poor household on top of counting it as a household
 
 
@@ -149,7 +148,7 @@ def check_inputs(*, year: object, budget: object) -> tuple[int, int]:
     except (TypeError, ValueError):
         errors["year"] = _("The year must be a whole number from %(min)s to %(max)s.") % {"min": MIN_YEAR, "max": MAX_YEAR}
     try:
-        checked_budget = _integer(_ungrouped(budget))
+        checked_budget = whole_number(budget)  # 500.000.000 as people write it (infra.numbers)
         if checked_budget < 0:
             errors["budget"] = _("The budget cannot be negative.")
     except (TypeError, ValueError):
@@ -157,13 +156,6 @@ def check_inputs(*, year: object, budget: object) -> tuple[int, int]:
     if errors:
         raise ValidationError(errors)
     return checked_year, checked_budget
-
-
-def _ungrouped(value: object) -> object:
-    # People write 500.000.000 (Vietnamese) or 500,000,000; only whole groups of three are read so.
-    if isinstance(value, str) and _GROUPED.match(value.strip()):
-        return re.sub(r"[.,\s]", "", value)
-    return value
 
 
 def _integer(value: object) -> int:

@@ -22,6 +22,7 @@ from gis.selectors import commune_resolve
 from infra.accounts.models import Organisation
 from infra.interchange.crs import ALLOWED_CRS, WGS84, to_wgs84
 from infra.interchange.imports.readers import RawRow, Source, as_date
+from infra.numbers import WHOLE_NUMBER_HINT, whole_number
 from infra.works.choices import Category, SchoolLevel, Stage, WaterSource
 from infra.works.models import Work
 from infra.works.services import work_check_geometry
@@ -35,7 +36,6 @@ _DATES = ("planned_start", "planned_end", "actual_start", "actual_end")
 _CHOICES = {"school_level": SchoolLevel, "water_source": WaterSource, "road_class": RoadClass, "road_surface": RoadSurface}
 _TRUE = {"1", "true", "yes", "có", "x", "đúng"}
 _FALSE = {"0", "false", "no", "không", "sai"}
-_GROUPED = re.compile(r"^-?\d{1,3}([.,\s]\d{3})+$")
 _PROJECTED = {9205, 3405}
 
 
@@ -69,18 +69,8 @@ def _choice(value: Any, choices: Any) -> str | None:
 
 
 def _integer(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError
-        return int(value)
-    text = str(value).strip()
-    if _GROUPED.match(text):
-        text = re.sub(r"[.,\s]", "", text)
-    return int(text)
+    # A spreadsheet's numbers are floats (whole and exact ones are read); text as people write it (infra.numbers).
+    return whole_number(value, floats=True)
 
 
 def _boolean(value: Any) -> bool:
@@ -147,13 +137,16 @@ def _row_fields(row: RawRow, reasons: list[str]) -> dict[str, Any]:
     for key, (low, high) in _INTS.items():
         if values.get(key) is None:
             continue
+        bad = _("Bad number in %(column)s: %(value)r.") % {"column": key, "value": str(values[key])[:40]}
         try:
             number = _integer(values[key])
-            if number < low or (high is not None and number > high):
-                raise ValueError
-            fields[key] = number
-        except (ValueError, TypeError):
-            reasons.append(_("Bad number in %(column)s: %(value)r.") % {"column": key, "value": str(values[key])[:40]})
+        except ValueError:
+            reasons.append(f"{bad} {WHOLE_NUMBER_HINT}")  # how to write it: never a guess at what was meant
+            continue
+        if number < low or (high is not None and number > high):
+            reasons.append(bad)
+            continue
+        fields[key] = number
     for key in _BOOLS:
         if values.get(key) is not None:
             try:

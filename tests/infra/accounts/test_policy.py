@@ -162,9 +162,13 @@ def test_board_records_money_through_the_admin_and_over_plan_is_refused(client, 
     # The refusal is shown on the form, in Vietnamese.
     assert refused.status_code == 200 and "vượt quá phần còn lại của kế hoạch vốn" in refused.content.decode()
     assert not Allocation.objects.exists()
-    accepted = client.post("/admin/finance/allocation/add/", {**base, "amount": 1_000_000})
+    # "150.000" is a hundred and fifty thousand, not 150 (Django's own field read 150); "150,5" is refused.
+    halves = client.post("/admin/finance/allocation/add/", {**base, "amount": "150,5"})
+    assert halves.status_code == 200 and "dấu chấm để tách hàng nghìn" in halves.content.decode()
+    assert not Allocation.objects.exists()
+    accepted = client.post("/admin/finance/allocation/add/", {**base, "amount": "150.000"})
     assert accepted.status_code == 302
-    assert Allocation.objects.get().recorded_by == people["board"]
+    assert Allocation.objects.get().recorded_by == people["board"] and Allocation.objects.get().amount == 150_000
 
 
 @pytest.mark.parametrize(("who", "status"), [("board", 302), ("officer", 403), ("auditor", 403), ("planner", 403)])

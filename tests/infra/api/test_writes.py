@@ -185,3 +185,23 @@ def test_money_through_the_api(api, board, work):
     assert response.status_code == 400 and "exceeds what remains" in json.dumps(response.json())
     assert list(Disbursement.objects.values_list("voucher_number", flat=True)) == ["PC-API-1"]
     assert Allocation.objects.count() == 1
+
+
+def test_api_amounts_are_read_exactly_or_refused(api, board, work):
+    # DRF's own integer field reads "150.000" as 150 and rounds 150000.0000001 to 150000: neither is what was sent.
+    plan = CapitalPlan.objects.get(year=2022, kind=CapitalKind.INVESTMENT)
+    line = ProgrammeNode.objects.get(code="NTP-GNBV-2021/DA1/TDA1")
+    allocation = allocation_create(capital_plan=plan, programme_line=line, work=work, amount=1_000_000,
+                                   allocated_on=date(2022, 10, 1), user=board)
+    api.force_authenticate(board)
+    payment = {"allocation": allocation.pk, "paid_on": "2023-01-02"}
+    for number, amount in enumerate([150000.0000001, 150000.0, "150.0", "150,000", True], start=1):
+        body = {**payment, "amount": amount, "voucher_number": f"PC-BAD-{number}"}
+        response = api.post("/api/disbursements/", data=json.dumps(body), content_type="application/json")
+        assert response.status_code == 400 and "amount" in response.json(), (amount, response.content)
+    assert not Disbursement.objects.exists()
+    body = {**payment, "amount": "150.000", "voucher_number": "PC-OK"}
+    assert api.post("/api/disbursements/", data=json.dumps(body), content_type="application/json").status_code == 201
+    assert Disbursement.objects.get().amount == 150_000
+    response = _patch(api, work.pk, {"progress": "50.000"}, etag=f'"{work.version}"')
+    assert response.status_code == 400  # fifty thousand per cent, not 50

@@ -25,6 +25,9 @@ BAD = {
     "invalid": 'B-4,X,school,2026,1,,,"POLYGON ((103.35 22.52, 103.37 22.54, 103.37 22.52, 103.35 22.54, 103.35 22.52))"\n',
     "Duplicate code PT-001": "PT-001,X,health,2026,1,103.36,22.53,\n",
     "Bad number": "B-6,X,health,2026,mười tỷ,103.36,22.53,\n",
+    # 1.5 to a Vietnamese reader, 1500 to an English one: refused, saying how to write it.
+    "dots may separate thousands": "B-7,X,health,2026,\"1,500\",103.36,22.53,\n",
+    "Bad number in total_investment": "B-8,X,health,2026,\"1.234,567\",103.36,22.53,\n",
 }
 
 
@@ -42,7 +45,7 @@ def test_dry_run_reports_each_row_and_writes_nothing(works, board, tmp_path):
     assert verdicts[1].accepted and verdicts[2].accepted
     for number, expected in enumerate(BAD, start=3):
         assert any(expected.lower() in reason.lower() for reason in verdicts[number].reasons), verdicts[number].reasons
-    assert any("appears twice" in reason for reason in verdicts[9].reasons)
+    assert any("appears twice" in reason for reason in verdicts[len(BAD) + 3].reasons)
     assert tables_checksum() == before
 
 

@@ -160,6 +160,21 @@ def test_recording_work_done_on_the_page_moves_the_task(client, people, register
     assert response.status_code == 302
     schedule.refresh_from_db()
     assert schedule.next_due == date(2026, 5, 28)
+    assert schedule.records.get().cost == 29_000_000
+
+
+def test_a_cost_written_with_thousands_dots_is_read_as_written(client, people, register):
+    # Django's own field read "29.000.000" as refused and "29.000" as 29: the officer means twenty-nine thousand.
+    client.force_login(people["officer"])
+    url = f"/maintenance/works/{register['road'].pk}/"
+    refused = client.post(url, {"action": "record", "record-done_on": "2026-02-28", "record-cost": "29.000,5",
+                                "record-description": "Vá ổ gà"}, HTTP_ACCEPT_LANGUAGE="vi")
+    assert refused.status_code == 400 and "dấu chấm để tách hàng nghìn" in refused.content.decode()
+    assert not register["road"].maintenance_records.exists()
+    response = client.post(url, {"action": "record", "record-done_on": "2026-02-28", "record-cost": "29.000",
+                                 "record-description": "Vá ổ gà"})
+    assert response.status_code == 302
+    assert register["road"].maintenance_records.get().cost == 29_000
 
 
 def test_changing_a_task_on_the_page(client, people, register):
