@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = ["format_million_vnd", "format_vnd"]
+__all__ = ["format_million_vnd", "format_share", "format_vnd"]
 
 
 def _group(digits: str) -> str:
@@ -37,3 +37,17 @@ def format_million_vnd(amount: int | None, *, decimals: int = 3) -> str:
     whole, _, fraction = f"{abs(millions):f}".partition(".")
     fraction = fraction.rstrip("0")
     return sign + _group(whole) + (f",{fraction}" if fraction else "")
+
+
+def format_share(part: int, whole: int) -> str | None:
+    """Return `part` of `whole` as a percentage the Vietnamese way: 99,5 for 995 of 1,000; None without a whole.
+
+    Cut to a tenth, not rounded, so that it reads 100 only when all of it is there (995 of 1,000 rounded to a
+    whole number read 100); "< 0,1" when some of it is, but less than a tenth of a per cent."""
+    if whole <= 0:
+        return None
+    tenths = 1000 * abs(int(part)) // int(whole)  # whole numbers throughout: exact
+    if part and not tenths:
+        return "< 0,1"
+    units, tenth = divmod(tenths, 10)
+    return ("-" if part < 0 else "") + str(units) + (f",{tenth}" if tenth else "")

@@ -1,7 +1,7 @@
 """Money reads as Vietnamese readers expect, and no figure is silently rounded away."""
 import pytest
 
-from infra.money import format_million_vnd, format_vnd
+from infra.money import format_million_vnd, format_share, format_vnd
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,12 @@ def test_format_million_vnd(amount, expected):
 def test_format_vnd_groups_thousands_with_dots():
     assert format_vnd(82_075_000_000) == "82.075.000.000"
     assert format_vnd(None) == "—"
+
+
+@pytest.mark.parametrize(("part", "whole", "expected"), [
+    (995, 1000, "99,5"), (999_999, 1_000_000, "99,9"), (1000, 1000, "100"), (500, 1000, "50"), (0, 1000, "0"),
+    (1, 1_000_000, "< 0,1"), (1, 1000, "0,1"), (2, 3, "66,6"), (400, 0, None), (-5, 1000, "-0,5"),
+])
+def test_a_share_reads_100_only_when_whole_and_0_only_when_nothing(part, whole, expected):
+    # 995 of 1,000 VND disbursed was shown as 100 %: a share is cut to a tenth, never rounded up to the whole.
+    assert format_share(part, whole) == expected

@@ -28,6 +28,7 @@ from gis.textsearch import matching
 from infra.accounts.policy import sees_internal, stages_seen_whole, works_visible
 from infra.finance.models import Allocation, Disbursement
 from infra.maintenance.models import Inspection, Record, Schedule
+from infra.money import format_share
 from infra.works.features import COUNTS
 from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkFeature
 
@@ -404,7 +405,7 @@ def work_detail_context(*, user, work: Work) -> dict[str, Any]:
             "allocated": allocated,
             "disbursed": disbursed,
             "remaining": allocated - disbursed,
-            "disbursed_share": round(100 * disbursed / allocated) if allocated > 0 else None,
+            "disbursed_share": format_share(disbursed, allocated),
         },
         "schedules": list(Schedule.objects.filter(work=work).order_by("task_kind", "id")),
         "inspections": list(Inspection.objects.filter(work=work).order_by("-inspected_on", "-id")),
