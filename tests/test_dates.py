@@ -1,0 +1,30 @@
+"""Dates typed into forms are read day first or as ISO, in both languages; never month first (infra/formats)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django import forms
+from django.utils import translation
+
+
+class _Form(forms.Form):
+    day = forms.DateField()
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize("written, read", [
+    ("03/04/2025", date(2025, 4, 3)), ("3/4/2025", date(2025, 4, 3)), ("2025-04-03", date(2025, 4, 3)),
+    ("13/04/2025", date(2025, 4, 13)),
+    ("04/13/2025", None), ("03/04/25", None), ("2025/04/03", None), ("3 April 2025", None), ("31/02/2025", None),
+])
+def test_a_typed_date_is_read_day_first_or_refused(language, written, read):
+    # Django's Vietnamese locale names no input formats: "03/04/2025" fell back to the US reading, 4 March.
+    with translation.override(language):
+        form = _Form({"day": written})
+        assert (form.cleaned_data["day"] if form.is_valid() else None) == read
+
+
+def test_a_date_field_shows_a_stored_date_as_it_is_typed():
+    with translation.override("vi"):
+        assert 'value="03/04/2025"' in str(_Form(initial={"day": date(2025, 4, 3)})["day"])
