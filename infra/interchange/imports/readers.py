@@ -41,12 +41,14 @@ class RawRow:
     values: dict[str, Any]
     geometry: GEOSGeometry | None = None
     problem: str = ""           # a reason found while reading (an unreadable geometry)
+    cells: tuple[int, int] | None = None  # CSV: the row's cells and the header's, where the row has more
 
 
 @dataclass
 class Source:
     rows: list[RawRow] = field(default_factory=list)
     crs: int | None = None      # what the file says, when it says it
+    crs_missing: bool = False   # a shapefile without its .prj: nothing says what its coordinates are
 
 
 def _value(raw: Any) -> Any:
@@ -77,8 +79,11 @@ def _csv(path: Path) -> Source:
     header = next(reader, None)
     if not header:
         raise ValidationError(_("The file has no header row."))
-    rows = [RawRow(number=i, values=_named(zip(header, cells, strict=False))) for i, cells in enumerate(reader, start=1)
-            if any(c.strip() for c in cells)]
+    # A row longer than the header (an unquoted comma inside a value: "Cầu treo, dài 50m", "103,36") keeps its count,
+    # and is refused (validate.py) rather than read without its last cells.
+    rows = [RawRow(number=i, values=_named(zip(header, cells, strict=False)),
+                   cells=(len(cells), len(header)) if len(cells) > len(header) else None)
+            for i, cells in enumerate(reader, start=1) if any(c.strip() for c in cells)]
     return Source(rows=_limit(rows))
 
 
@@ -224,7 +229,8 @@ def _shapefile(path: Path) -> Source:
             for row in _ogr_rows(shape):
                 row.number = len(rows) + 1
                 rows.append(row)
-        return Source(rows=_limit(rows), crs=crs.pop() if len(crs) == 1 else (None if not crs else -1))
+        missing = not crs
+        return Source(rows=_limit(rows), crs=crs.pop() if len(crs) == 1 else (None if missing else -1), crs_missing=missing)
 
 
 def _strip(tag: str) -> str:
@@ -314,15 +320,25 @@ def source_read(checked: Checked) -> Source:
 
 
 def as_date(value: Any) -> date | None:
-    """Return a date from a file's value (a date, an ISO text or dd/mm/yyyy); raise ValueError otherwise."""
+    """Return a date from a file's value (a date, a date and time at midnight, an ISO text or dd/mm/yyyy, the whole
+    text); raise ValueError otherwise: a time of day, text after the date, a year outside 1900–2100."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        return value.date()
+        if value.time() != datetime.min.time() or value.tzinfo is not None:
+            raise ValueError("a date and a time of day: which day is meant depends on the time zone")
+        value = value.date()
     if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
-        day, month, year = (int(p) for p in text.split("/"))
-        return date(year, month, day)
-    return date.fromisoformat(text[:10])
+        day = value
+    else:
+        text = str(value).strip()
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
+            number, month, year = (int(p) for p in text.split("/"))
+            day = date(year, month, number)
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00)?)?", text):
+            day = date.fromisoformat(text[:10])
+        else:
+            raise ValueError(f"not a date as written: {text!r}")
+    if not 1900 <= day.year <= 2100:
+        raise ValueError(f"a year out of range: {day.year}")
+    return day

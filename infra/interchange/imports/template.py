@@ -42,6 +42,9 @@ def template_xlsx() -> bytes:
     notes.append(["Tọa độ", "Kinh độ/Vĩ độ theo WGS84 (hoặc VN-2000 địa lý, EPSG 4756); X = Đông, Y = Bắc (mét) theo "
                   "EPSG 9205 hoặc 3405; hoặc WKT cho đường và vùng."])
     notes.append(["Xã khi phê duyệt", "Mã xã hiện nay (03549) hoặc mã@ngày cho xã trước 2025 (03562@2025-06-30)."])
+    notes.append(["Số", "Chỉ chữ số; có thể tách hàng nghìn bằng dấu chấm (1.500.000). Không dùng số thập phân."])
+    notes.append(["Ngày", "ngày/tháng/năm (03/04/2025 là ngày 3 tháng 4) hoặc năm-tháng-ngày (2025-04-03); không kèm giờ."])
+    notes.append(["CSV", "Giá trị có dấu phẩy phải đặt trong dấu ngoặc kép."])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -91,15 +91,22 @@ def _geometry(row: RawRow, crs: int) -> GEOSGeometry:
         raise ValidationError(row.problem)
     geometry, source = row.geometry, crs
     try:
+        has_xy = values.get("x") is not None and values.get("y") is not None
         if geometry is None and values.get("wkt"):
             geometry = GEOSGeometry(str(values["wkt"]))
-        elif geometry is None and values.get("lon") is not None and values.get("lat") is not None:
-            geometry = Point(float(values["lon"]), float(values["lat"]))  # longitude first
-            source = crs if crs not in _PROJECTED else WGS84
-        elif geometry is None and values.get("x") is not None and values.get("y") is not None:
-            if crs not in _PROJECTED:
-                raise ValidationError(_("X/Y coordinates need a projected coordinate system: choose EPSG 9205 or 3405."))
+            if geometry.srid is not None and geometry.srid != crs:
+                # An EWKT's own SRID against the coordinate system chosen for the file: which one is meant?
+                raise ValidationError(_("The WKT says SRID %(srid)s but the file's coordinate system is EPSG %(crs)s; "
+                                        "make them agree.") % {"srid": geometry.srid, "crs": crs})
+        elif geometry is None and has_xy and crs in _PROJECTED:
             geometry = Point(float(values["x"]), float(values["y"]))  # easting, northing
+        elif geometry is None and values.get("lon") is not None and values.get("lat") is not None:
+            if crs in _PROJECTED:
+                raise ValidationError(_("Longitude/latitude are degrees, not coordinates in the projected system EPSG "
+                                        "%(crs)s: give X/Y, or choose EPSG 4326 or 4756.") % {"crs": crs})
+            geometry = Point(float(values["lon"]), float(values["lat"]))  # longitude first
+        elif geometry is None and has_xy:
+            raise ValidationError(_("X/Y coordinates need a projected coordinate system: choose EPSG 9205 or 3405."))
     except (ValueError, TypeError, GEOSException):
         raise ValidationError(_("The geometry cannot be read.")) from None
     if geometry is None:
@@ -134,6 +141,9 @@ def _row_fields(row: RawRow, reasons: list[str]) -> dict[str, Any]:
     fields["stage"] = stage
     if values.get("approved_year") is None:
         reasons.append(_("The plan year is missing."))
+    if row.cells:
+        reasons.append(_("This row has %(cells)d cells where the header names %(names)d: a value holding a comma "
+                         "must be in quotes.") % {"cells": row.cells[0], "names": row.cells[1]})
     for key, (low, high) in _INTS.items():
         if values.get(key) is None:
             continue
@@ -199,6 +209,10 @@ def rows_validate(source: Source, *, crs: int | None) -> list[RowResult]:
     if source.crs == -1 and crs is None:
         raise ValidationError(_("The file's coordinate system is not one this system accepts; choose one of %(codes)s "
                                 "if you know it.") % {"codes": ", ".join(str(c) for c in ALLOWED_CRS)})
+    if source.crs_missing and crs is None:
+        # Degrees inside the province could be WGS84 or VN-2000 (about 200 m apart): never guessed.
+        raise ValidationError(_("The shapefile has no .prj, so its coordinate system is unknown; choose one of %(codes)s.")
+                              % {"codes": ", ".join(str(c) for c in ALLOWED_CRS)})
     chosen = crs if crs is not None else (source.crs or WGS84)
     codes = [str(r.values.get("code") or "").strip() for r in source.rows]
     existing = set(Work.objects.filter(code__in=[c for c in codes if c]).values_list("code", flat=True))

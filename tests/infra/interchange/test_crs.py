@@ -84,3 +84,42 @@ def test_only_allow_listed_integer_codes_are_accepted(value):
 
 def test_allow_listed_codes_pass():
     assert [crs_check(v) for v in ("4326", 4756, "EPSG:9205", " 3405 ")] == [4326, 4756, 9205, 3405]
+
+
+def _shapefile_zip(tmp_path, *, prj: bool):
+    import zipfile
+
+    source = tmp_path / "p.csv"
+    source.write_text('code,name,category,year,wkt\nP-1,Điểm,health,2026,"POINT (103.36 22.53)"\n', encoding="utf-8")
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(folder / "works.shp"), str(source), "-oo",
+                    "GEOM_POSSIBLE_NAMES=wkt", "-oo", "KEEP_GEOM_COLUMNS=NO", "-a_srs", "EPSG:4326"], check=True)
+    archive = tmp_path / "works.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in folder.iterdir():
+            if prj or part.suffix != ".prj":
+                z.write(part, arcname=part.name)
+    return archive
+
+
+def test_a_shapefile_without_its_prj_is_refused_until_a_system_is_chosen(reference, board, tmp_path):
+    # Degrees inside the province may be WGS84 or VN-2000 (about 200 m apart): nothing is guessed.
+    archive = _shapefile_zip(tmp_path, prj=False)
+    with pytest.raises(ValidationError, match=r"\.prj"):
+        works_import(user=board, path=archive, name=archive.name, dry_run=True)
+    report = works_import(user=board, path=archive, name=archive.name, crs=4756, dry_run=True)
+    assert report.crs == 4756 and report.ok, [(r.code, r.reasons) for r in report.refused]
+
+
+def test_coordinates_that_disagree_with_the_chosen_system_are_refused(reference, board, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("code,name,category,year,lon,lat,wkt\n"
+                    'E-1,Điểm,health,2026,,,"SRID=4756;POINT (103.36 22.53)"\n'  # the EWKT's own SRID against 4326
+                    'E-2,Điểm,health,2026,,,"SRID=4326;POINT (103.36 22.53)"\n'
+                    "E-3,Điểm,health,2026,103.36,22.53,\n", encoding="utf-8")
+    verdicts = {r.code: r for r in works_import(user=board, path=path, name=path.name, dry_run=True).rows}
+    assert "SRID 4756" in " ".join(verdicts["E-1"].reasons) and verdicts["E-2"].accepted and verdicts["E-3"].accepted
+    # Longitude and latitude under a projected system were taken as WGS84 without a word: now refused.
+    report = works_import(user=board, path=path, name=path.name, crs=9205, dry_run=True)
+    assert "X/Y" in " ".join({r.code: r for r in report.rows}["E-3"].reasons)

@@ -136,3 +136,36 @@ def test_import_command_dry_run_and_commit(works_only, board, tmp_path, capsys):
 def test_import_command_refuses_a_crs_off_the_list(works_only, board, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_works", str(_file(tmp_path, GOOD)), "--user", board.username, "--crs", "3857")
+
+
+def test_a_row_longer_than_its_header_is_refused_not_cut(works_only, board, tmp_path):
+    # An unquoted comma in a value ("103,36", "Cầu treo, dài 50m") made cells the header does not name; they were dropped.
+    path = _file(tmp_path, "C-1,Cầu treo, dài 50m,bridge,2026,1,103.36,22.53,\n" + GOOD)
+    report = works_import(user=board, path=path, name=path.name, dry_run=False)
+    assert not report.committed and Work.objects.filter(code__in=["C-1", "N-1"]).count() == 0
+    assert any("must be in quotes" in reason for reason in report.rows[0].reasons), report.rows[0].reasons
+
+
+@pytest.mark.parametrize("written, read", [
+    ("2025-03-04", "2025-03-04"), ("4/3/2025", "2025-03-04"), ("2025-03-04 00:00:00", "2025-03-04"),
+    ("2025-03-041", None), ("2025-03-04 rác", None), ("2025-03-04/2025-06-30", None), ("2025-03-04T20:00:00Z", None),
+    ("2025-W10-1", None), ("01/01/0025", None), ("1/1/2205", None), ("3/4/25", None),
+])
+def test_a_date_in_a_file_is_read_whole_or_refused(written, read):
+    from infra.interchange.imports.readers import as_date
+
+    try:
+        found = as_date(written).isoformat()
+    except ValueError:
+        found = None
+    assert found == read
+
+
+def test_a_spreadsheet_date_with_a_time_of_day_is_refused():
+    from datetime import datetime
+
+    from infra.interchange.imports.readers import as_date
+
+    assert as_date(datetime(2025, 3, 4)).isoformat() == "2025-03-04"
+    with pytest.raises(ValueError):
+        as_date(datetime(2025, 3, 4, 23, 59))  # which day is meant depends on the time zone
