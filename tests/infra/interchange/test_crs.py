@@ -53,22 +53,29 @@ def test_geopackage_in_tm3_is_read_with_its_own_epsg_code(reference, board, tmp_
         assert point.x == pytest.approx(lon, abs=1e-8) and point.y == pytest.approx(lat, abs=1e-8)
 
 
-def test_shapefile_prj_of_vn2000_utm48_is_recognised(reference, board, tmp_path):
+def _shapefile_zip(tmp_path, rows: str, *, srs: int, prj: bool = True):
+    """A zipped Shapefile made by ogr2ogr from CSV rows (code, name, category, year, wkt) in EPSG `srs`."""
     import zipfile
 
-    lonlat = (103.36, 22.53)
-    utm = subprocess.run(["gdaltransform", "-s_srs", "EPSG:4326", "-t_srs", "EPSG:3405", "-output_xy"],
-                         input=f"{lonlat[0]} {lonlat[1]}\n", capture_output=True, text=True, check=True).stdout.split()
     source = tmp_path / "p.csv"
-    source.write_text(f'code,name,category,year,wkt\nU-1,Điểm UTM,health,2026,"POINT ({utm[0]} {utm[1]})"\n', encoding="utf-8")
+    source.write_text(f"code,name,category,year,wkt\n{rows}", encoding="utf-8")
     folder = tmp_path / "shp"
     folder.mkdir()
     subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(folder / "survey.shp"), str(source), "-oo",
-                    "GEOM_POSSIBLE_NAMES=wkt", "-oo", "KEEP_GEOM_COLUMNS=NO", "-a_srs", "EPSG:3405"], check=True)
+                    "GEOM_POSSIBLE_NAMES=wkt", "-oo", "KEEP_GEOM_COLUMNS=NO", "-a_srs", f"EPSG:{srs}"], check=True)
     archive = tmp_path / "survey.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for part in folder.iterdir():
-            z.write(part, arcname=part.name)
+            if prj or part.suffix != ".prj":
+                z.write(part, arcname=part.name)
+    return archive
+
+
+def test_shapefile_prj_of_vn2000_utm48_is_recognised(reference, board, tmp_path):
+    lonlat = (103.36, 22.53)
+    utm = subprocess.run(["gdaltransform", "-s_srs", "EPSG:4326", "-t_srs", "EPSG:3405", "-output_xy"],
+                         input=f"{lonlat[0]} {lonlat[1]}\n", capture_output=True, text=True, check=True).stdout.split()
+    archive = _shapefile_zip(tmp_path, f'U-1,Điểm UTM,health,2026,"POINT ({utm[0]} {utm[1]})"\n', srs=3405)
     report = works_import(user=board, path=archive, name=archive.name, dry_run=False)
     assert report.crs == 3405 and report.committed, [(r.code, r.reasons) for r in report.refused]
     (lon, lat), = _proj([(float(utm[0]), float(utm[1]))], 3405)
@@ -86,26 +93,10 @@ def test_allow_listed_codes_pass():
     assert [crs_check(v) for v in ("4326", 4756, "EPSG:9205", " 3405 ")] == [4326, 4756, 9205, 3405]
 
 
-def _shapefile_zip(tmp_path, *, prj: bool):
-    import zipfile
-
-    source = tmp_path / "p.csv"
-    source.write_text('code,name,category,year,wkt\nP-1,Điểm,health,2026,"POINT (103.36 22.53)"\n', encoding="utf-8")
-    folder = tmp_path / "shp"
-    folder.mkdir()
-    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(folder / "works.shp"), str(source), "-oo",
-                    "GEOM_POSSIBLE_NAMES=wkt", "-oo", "KEEP_GEOM_COLUMNS=NO", "-a_srs", "EPSG:4326"], check=True)
-    archive = tmp_path / "works.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for part in folder.iterdir():
-            if prj or part.suffix != ".prj":
-                z.write(part, arcname=part.name)
-    return archive
-
 
 def test_a_shapefile_without_its_prj_is_refused_until_a_system_is_chosen(reference, board, tmp_path):
     # Degrees inside the province may be WGS84 or VN-2000 (about 200 m apart): nothing is guessed.
-    archive = _shapefile_zip(tmp_path, prj=False)
+    archive = _shapefile_zip(tmp_path, 'P-1,Điểm,health,2026,"POINT (103.36 22.53)"\n', srs=4326, prj=False)
     with pytest.raises(ValidationError, match=r"\.prj"):
         works_import(user=board, path=archive, name=archive.name, dry_run=True)
     report = works_import(user=board, path=archive, name=archive.name, crs=4756, dry_run=True)
