@@ -28,3 +28,25 @@ def test_a_typed_date_is_read_day_first_or_refused(language, written, read):
 def test_a_date_field_shows_a_stored_date_as_it_is_typed():
     with translation.override("vi"):
         assert 'value="03/04/2025"' in str(_Form(initial={"day": date(2025, 4, 3)})["day"])
+
+
+def test_a_date_outside_1900_to_2100_is_refused_by_forms_and_the_api():
+    from rest_framework import serializers
+
+    from infra.dates import ApiDateField, DateField
+
+    class Form(forms.Form):
+        day = DateField()
+
+    class Body(serializers.Serializer):
+        day = ApiDateField()
+
+    with translation.override("vi"):
+        for typed in ("01/01/0025", "01/01/2205", "31/12/1899"):
+            form = Form({"day": typed})
+            assert not form.is_valid() and "1900" in form.errors["day"][0], typed
+        assert Form({"day": "31/12/2100"}).is_valid() and Form({"day": "01/01/1900"}).is_valid()
+    for sent in ("0025-01-01", "9999-12-31"):
+        body = Body(data={"day": sent})
+        assert not body.is_valid() and "1900" in str(body.errors["day"][0]), sent
+    assert Body(data={"day": "2025-04-03"}).is_valid()

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from gis.admin import FoldedSearchMixin
 from infra.accounts.policy import Action, can, works_visible
+from infra.dates import DateField
 from infra.numbers import WHOLE_NUMBERS
 
 __all__ = ["PolicyAdminMixin"]
@@ -25,8 +28,9 @@ class PolicyAdminMixin(FoldedSearchMixin):
 
     policy_add: Action | None = None
     policy_change: tuple[Action, ...] = ()
-    # Money, counts, percentages: read as written or refused, never "150.000" as 150 (infra.numbers).
-    formfield_overrides = WHOLE_NUMBERS
+    # Money, counts, percentages: read as written or refused, never "150.000" as 150 (infra.numbers); dates
+    # from 1900 to 2100 (infra.dates).
+    formfield_overrides = {**WHOLE_NUMBERS, models.DateField: {"form_class": DateField, "widget": AdminDateWidget}}
     work_path: str | None = "work"
 
     def _work_of(self, obj: Any) -> Any:

@@ -22,6 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from infra.accounts.policy import Action, can, require, works_visible
+from infra.dates import ApiDateField
 from infra.finance.models import Allocation, CapitalPlan, ProgrammeNode
 from infra.finance.services import allocation_create, disbursement_create
 from infra.numbers import ApiWholeNumberField
@@ -128,10 +129,10 @@ class _Fields(serializers.Serializer):
     description = serializers.CharField(allow_blank=True)
     internal_notes = serializers.CharField(allow_blank=True)
     progress = ApiWholeNumberField(min_value=0, max_value=100)
-    planned_start = serializers.DateField(allow_null=True)
-    planned_end = serializers.DateField(allow_null=True)
-    actual_start = serializers.DateField(allow_null=True)
-    actual_end = serializers.DateField(allow_null=True)
+    planned_start = ApiDateField(allow_null=True)
+    planned_end = ApiDateField(allow_null=True)
+    actual_start = ApiDateField(allow_null=True)
+    actual_end = ApiDateField(allow_null=True)
     total_investment = ApiWholeNumberField(min_value=0)
     beneficiary_households = ApiWholeNumberField(min_value=0)
     beneficiary_poor_households = ApiWholeNumberField(min_value=0)
@@ -193,7 +194,7 @@ def work_post(request) -> Response:
 
 class StageMove(serializers.Serializer):
     to_stage = serializers.ChoiceField(choices=Stage.choices)
-    occurred_on = serializers.DateField()
+    occurred_on = ApiDateField()
     note = serializers.CharField(allow_blank=True, required=False, default="")
     decision_number = serializers.CharField(allow_blank=True, required=False, default="", max_length=80)
 
@@ -216,7 +217,7 @@ class AllocationIn(serializers.Serializer):
     programme_line = serializers.PrimaryKeyRelatedField(queryset=ProgrammeNode.objects.all())
     work = serializers.PrimaryKeyRelatedField(queryset=Work.objects.all(), required=False, allow_null=True)
     amount = ApiWholeNumberField()
-    allocated_on = serializers.DateField()
+    allocated_on = ApiDateField()
     decision_number = serializers.CharField(allow_blank=True, required=False, default="", max_length=80)
     note = serializers.CharField(allow_blank=True, required=False, default="")
 
@@ -224,7 +225,7 @@ class AllocationIn(serializers.Serializer):
 class DisbursementIn(serializers.Serializer):
     allocation = serializers.PrimaryKeyRelatedField(queryset=Allocation.objects.all())
     amount = ApiWholeNumberField()
-    paid_on = serializers.DateField()
+    paid_on = ApiDateField()
     voucher_number = serializers.CharField(max_length=80)
     note = serializers.CharField(allow_blank=True, required=False, default="")
 

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from gis.models import AdminUnit
 from infra.api.params import CommuneField
+from infra.dates import DateField
 from infra.maintenance.models import Condition, ResponsibleKind, Schedule, TaskKind
 from infra.maintenance.planner import check_inputs
 from infra.numbers import WholeNumberField
@@ -77,7 +78,7 @@ class PhotosField(forms.FileField):
 
 
 class InspectionForm(forms.Form):
-    inspected_on = forms.DateField(label=_("inspected on"), widget=_DATE)
+    inspected_on = DateField(label=_("inspected on"), widget=_DATE)
     inspector = forms.CharField(label=_("inspector"), max_length=120)
     condition = forms.ChoiceField(label=_("condition"), choices=Condition.choices)
     notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -88,7 +89,7 @@ class InspectionForm(forms.Form):
 class RecordForm(forms.Form):
     schedule = forms.ModelChoiceField(label=_("task done"), queryset=Schedule.objects.none(), required=False,
                                       empty_label=_("(not a scheduled task)"))
-    done_on = forms.DateField(label=_("done on"), widget=_DATE)
+    done_on = DateField(label=_("done on"), widget=_DATE)
     cost = WholeNumberField(label=_("cost (VND)"))
     description = forms.CharField(label=_("what was done"), widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -102,7 +103,7 @@ class ScheduleForm(forms.Form):
     task_kind = forms.ChoiceField(label=_("task"), choices=TaskKind.choices)
     interval_months = WholeNumberField(label=_("interval (months)"), required=False,
                                          help_text=_("empty for a one-off task such as a repair"))
-    starts_on = forms.DateField(label=_("first due from"), widget=_DATE)
+    starts_on = DateField(label=_("first due from"), widget=_DATE)
     responsible = forms.ChoiceField(label=_("responsible"), choices=ResponsibleKind.choices)
     estimated_cost = WholeNumberField(label=_("estimated cost (VND)"), initial=0)
     description = forms.CharField(label=_("description"), max_length=255, required=False)
@@ -110,5 +111,5 @@ class ScheduleForm(forms.Form):
 
 class CloseForm(forms.Form):
     schedule = forms.IntegerField(widget=forms.HiddenInput)
-    closed_on = forms.DateField(label=_("closed on"), widget=_DATE)
+    closed_on = DateField(label=_("closed on"), widget=_DATE)
     note = forms.CharField(label=_("why it was closed"), max_length=255)

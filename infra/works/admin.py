@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.policy import Action, can, sees_internal
+from infra.dates import DateField
 from infra.numbers import WHOLE_NUMBERS
 from infra.works.choices import Stage
 from infra.works.history import work_related_history
@@ -136,7 +137,7 @@ class DocumentInline(admin.TabularInline):
 
 class StageChangeForm(forms.Form):
     to_stage = forms.ChoiceField(label=gettext_lazy("new stage"))
-    occurred_on = forms.DateField(label=gettext_lazy("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = DateField(label=gettext_lazy("date"), widget=forms.DateInput(attrs={"type": "date"}))
     decision_number = forms.CharField(label=gettext_lazy("decision / record number"), required=False, max_length=80)
     note = forms.CharField(label=gettext_lazy("note or reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     evidence_file = forms.FileField(label=gettext_lazy("evidence (PDF, JPEG or PNG)"), required=False)

@@ -27,6 +27,7 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from infra.dates import EARLIEST, LATEST
 from infra.interchange.columns import header_key, unneutralise
 from infra.interchange.safety import Checked
 
@@ -339,6 +340,6 @@ def as_date(value: Any) -> date | None:
             day = date.fromisoformat(text[:10])
         else:
             raise ValueError(f"not a date as written: {text!r}")
-    if not 1900 <= day.year <= 2100:
+    if not EARLIEST <= day <= LATEST:
         raise ValueError(f"a year out of range: {day.year}")
     return day

@@ -166,6 +166,8 @@ def test_board_records_money_through_the_admin_and_over_plan_is_refused(client, 
     halves = client.post("/admin/finance/allocation/add/", {**base, "amount": "150,5"})
     assert halves.status_code == 200 and "dấu chấm để tách hàng nghìn" in halves.content.decode()
     assert not Allocation.objects.exists()
+    long_ago = client.post("/admin/finance/allocation/add/", {**base, "amount": "150.000", "allocated_on": "01/10/0022"})
+    assert long_ago.status_code == 200 and "1900" in long_ago.content.decode() and not Allocation.objects.exists()
     accepted = client.post("/admin/finance/allocation/add/", {**base, "amount": "150.000"})
     assert accepted.status_code == 302
     assert Allocation.objects.get().recorded_by == people["board"] and Allocation.objects.get().amount == 150_000

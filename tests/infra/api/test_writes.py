@@ -205,3 +205,6 @@ def test_api_amounts_are_read_exactly_or_refused(api, board, work):
     assert Disbursement.objects.get().amount == 150_000
     response = _patch(api, work.pk, {"progress": "50.000"}, etag=f'"{work.version}"')
     assert response.status_code == 400  # fifty thousand per cent, not 50
+    response = _patch(api, work.pk, {"planned_start": "0025-01-01"}, etag=f'"{work.version}"')
+    assert response.status_code == 400 and "1900" in json.dumps(response.json())  # a year typed short
+    assert Work.objects.get(pk=work.pk).planned_start is None

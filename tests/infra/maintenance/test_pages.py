@@ -171,6 +171,9 @@ def test_a_cost_written_with_thousands_dots_is_read_as_written(client, people, r
                                 "record-description": "Vá ổ gà"}, HTTP_ACCEPT_LANGUAGE="vi")
     assert refused.status_code == 400 and "dấu chấm để tách hàng nghìn" in refused.content.decode()
     assert not register["road"].maintenance_records.exists()
+    too_late = client.post(url, {"action": "record", "record-done_on": "2206-02-28", "record-cost": "29.000",
+                                 "record-description": "Vá ổ gà"})
+    assert too_late.status_code == 400 and not register["road"].maintenance_records.exists()
     response = client.post(url, {"action": "record", "record-done_on": "2026-02-28", "record-cost": "29.000",
                                  "record-description": "Vá ổ gà"})
     assert response.status_code == 302
