@@ -23,11 +23,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-__all__ = ["WHOLE_NUMBERS", "WHOLE_NUMBER_HINT", "ApiWholeNumberField", "WholeNumberField", "whole_number"]
+__all__ = ["WHOLE_NUMBER_HINT", "ApiWholeNumberField", "WholeNumberField", "whole_number"]
 
 _WRITTEN = re.compile(
     r"-?(?:[0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]{1,3}(?:,[0-9]{3}){2,})"
@@ -90,17 +89,3 @@ class ApiWholeNumberField(serializers.IntegerField):
             return whole_number(data)
         except ValueError:
             self.fail("invalid")
-
-
-
-class _AdminWholeNumberWidget(forms.TextInput):
-    """A text box as wide as the admin's box for big integers (its own is a number box)."""
-
-    def __init__(self, attrs: dict | None = None):
-        super().__init__({"class": "vBigIntegerField", **(attrs or {})})
-
-
-# For the admin (formfield_overrides): every integer column of a model (money, counts, percentages, years). The
-# admin keeps its own entries for both classes, and a model field takes the first entry along its classes.
-_ADMIN = {"form_class": WholeNumberField, "widget": _AdminWholeNumberWidget}
-WHOLE_NUMBERS = {models.IntegerField: _ADMIN, models.BigIntegerField: _ADMIN}

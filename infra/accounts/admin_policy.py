@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,9 +13,25 @@ from django.utils.translation import gettext as _
 from gis.admin import FoldedSearchMixin
 from infra.accounts.policy import Action, can, works_visible
 from infra.dates import DateField
-from infra.numbers import WHOLE_NUMBERS
+from infra.numbers import WholeNumberField
 
 __all__ = ["PolicyAdminMixin"]
+
+
+class _WholeNumberWidget(forms.TextInput):
+    """A text box as wide as the admin's box for big integers (its own is a number box, which refuses 1.500.000)."""
+
+    def __init__(self, attrs: dict | None = None):
+        super().__init__({"class": "vBigIntegerField", **(attrs or {})})
+
+
+# Every admin form (the mixin below, and its inlines): integer columns (money, counts,
+# percentages, years) read as written or refused, never "150.000" as 150 (infra.numbers); dates from 1900 to
+# 2100 (infra.dates). The admin keeps its own entries for IntegerField and BigIntegerField, and a model field
+# takes the first entry along its classes: both are named.
+_WHOLE_NUMBER = {"form_class": WholeNumberField, "widget": _WholeNumberWidget}
+_FORM_FIELDS = {models.IntegerField: _WHOLE_NUMBER, models.BigIntegerField: _WHOLE_NUMBER,
+               models.DateField: {"form_class": DateField, "widget": AdminDateWidget}}
 
 
 class PolicyAdminMixin(FoldedSearchMixin):
@@ -28,9 +45,7 @@ class PolicyAdminMixin(FoldedSearchMixin):
 
     policy_add: Action | None = None
     policy_change: tuple[Action, ...] = ()
-    # Money, counts, percentages: read as written or refused, never "150.000" as 150 (infra.numbers); dates
-    # from 1900 to 2100 (infra.dates).
-    formfield_overrides = {**WHOLE_NUMBERS, models.DateField: {"form_class": DateField, "widget": AdminDateWidget}}
+    formfield_overrides = _FORM_FIELDS
     work_path: str | None = "work"
 
     def _work_of(self, obj: Any) -> Any:
@@ -58,6 +73,14 @@ class PolicyAdminMixin(FoldedSearchMixin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_inline_instances(self, request, obj=None):
+        # The inlines' forms read numbers and dates as the admin's own does, whichever app wrote the inline.
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            for field, options in _FORM_FIELDS.items():
+                inline.formfield_overrides.setdefault(field, {}).update(options)
+        return inlines
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Offer only works the person may see; the form check below covers the rest.

@@ -17,7 +17,6 @@ from infra.finance.services import (
     disbursement_reverse,
     plan_unallocated,
 )
-from infra.numbers import WHOLE_NUMBERS
 
 
 class StructurePolicy(PolicyAdminMixin):
@@ -37,7 +36,6 @@ class CapitalPlanInline(admin.TabularInline):
     model = CapitalPlan
     extra = 0
     can_delete = False
-    formfield_overrides = WHOLE_NUMBERS
 
 
 @admin.register(CapitalDecision)

@@ -17,7 +17,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.policy import Action, can, sees_internal
 from infra.dates import DateField
-from infra.numbers import WHOLE_NUMBERS
 from infra.works.choices import Stage
 from infra.works.history import work_related_history
 from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, WorkInvestor
@@ -94,7 +93,6 @@ class InvestorInline(admin.TabularInline):
     model = WorkInvestor
     extra = 0
     can_delete = False
-    formfield_overrides = WHOLE_NUMBERS
     autocomplete_fields = ["organisation"]
 
     def has_add_permission(self, request, obj=None):

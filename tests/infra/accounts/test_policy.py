@@ -209,3 +209,36 @@ def test_can_is_scoped_per_work(people, works):
     assert not can(officer, Action.WORK_EDIT, works["own_building"])
     assert can(people["auditor"], Action.HISTORY_READ)
     assert not can(people["auditor"], Action.WORK_EDIT, works["own_building"])
+
+
+def test_every_admin_form_reads_numbers_and_dates_with_the_project_s_fields(works):
+    # Django's own integer field read "150.000" as 150 and its date field took the year 25: every column the admin
+    # lets someone type into, in every policy admin and its inlines (whichever app wrote them), uses the fields that
+    # refuse both (infra.numbers, infra.dates).
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+    from django.db import models
+    from django.test import RequestFactory
+
+    from infra.accounts.admin_policy import PolicyAdminMixin
+    from infra.dates import DateField
+    from infra.numbers import WholeNumberField
+
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model()(username="root", is_staff=True, is_superuser=True)
+    seen = set()
+    for model, model_admin in admin.site._registry.items():
+        if not isinstance(model_admin, PolicyAdminMixin):
+            continue
+        obj = model.objects.first()
+        for form_admin in [model_admin, *model_admin.get_inline_instances(request, obj)]:
+            typed = [f for f in form_admin.model._meta.concrete_fields if f.editable and not f.is_relation
+                     and not f.primary_key and f.name not in form_admin.readonly_fields
+                     and isinstance(f, models.IntegerField | models.DateField) and not isinstance(f, models.DateTimeField)]
+            for field in typed:
+                expected = WholeNumberField if isinstance(field, models.IntegerField) else DateField
+                assert isinstance(form_admin.formfield_for_dbfield(field, request), expected), (form_admin, field.name)
+                seen.add(f"{form_admin.model.__name__}.{field.name}")
+    # Money and dates of the board's own forms, and dates of inlines written in gis and infra.works.
+    assert {"Allocation.amount", "Disbursement.paid_on", "CapitalPlan.amount", "Work.total_investment", "Work.progress",
+            "WorkInvestor.valid_from", "AdminUnitSuccession.effective_on"} <= seen, sorted(seen)
