@@ -20,6 +20,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from infra import formats as _formats
 from infra.dburl import parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -179,9 +180,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
-# Dates typed into forms are read day first or as ISO in both languages, never month first (infra/formats).
+# Dates typed into forms are read day first or as ISO in both languages, never month first (infra/formats);
+# the same formats where no language is active.
 FORMAT_MODULE_PATH = ["infra.formats"]
-DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+DATE_INPUT_FORMATS, DATETIME_INPUT_FORMATS = _formats.DATE_INPUT_FORMATS, _formats.DATETIME_INPUT_FORMATS
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
