@@ -17,6 +17,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from django.db import connections
 
@@ -96,6 +97,11 @@ class BBox:
     def values(self) -> list[float]:
         return [self.min_lon, self.min_lat, self.max_lon, self.max_lat]
 
+    @cached_property
+    def envelope_sql(self) -> str:
+        """The box as PostGIS `ST_MakeEnvelope` text, written once for the conditions that carry it."""
+        return _envelope(*(sql_number(value) for value in self.values))
+
 
 def sql_number(value: float) -> str:
     """A finite number as SQL text, written as psycopg2 writes a float parameter: its repr, with a space before a
@@ -108,12 +114,13 @@ def sql_number(value: float) -> str:
     return f" {text}" if text[0] == "-" else text
 
 
-def _envelope(x0: float, y0: float, x1: float, y1: float) -> str:
-    return f"ST_MakeEnvelope({sql_number(x0)}, {sql_number(y0)}, {sql_number(x1)}, {sql_number(y1)}, 4326)"
+# Both take numbers already written as SQL (sql_number): a box page writes each of its numbers once.
+def _envelope(x0: str, y0: str, x1: str, y1: str) -> str:
+    return f"ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
 
 
-def _box(x0: float, y0: float, x1: float, y1: float) -> str:
-    return f"box(point({sql_number(x0)}, {sql_number(y0)}), point({sql_number(x1)}, {sql_number(y1)}))"
+def _box(x0: str, y0: str, x1: str, y1: str) -> str:
+    return f"box(point({x0}, {y0}), point({x1}, {y1}))"
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,7 @@ def bbox_condition(bbox: BBox, *, geometry: str, table: str = "", column: str = 
     from the index table (`idx_<table>_<column>`), then checked exactly.
     """
     if on_postgis():
-        return f"ST_Intersects({geometry}, {_envelope(*bbox.values)})", []
+        return f"ST_Intersects({geometry}, {bbox.envelope_sql})", []
     exact = f"Intersects({geometry}, BuildMbr(%s, %s, %s, %s, 4326)) = 1"
     if table and column and _spatialite_index_enabled(table, column):
         candidates = (
@@ -220,19 +227,21 @@ def bbox_parts(bbox: BBox, *, table: str, outer: str, extent: str, geometry: str
     """
     x0, y0, x1, y1 = bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat
     m = _BOX_MARGIN
+    # The strips' inner edges; they are also the shrunk box's, when the box is wide enough to have one.
+    left, right, bottom, top = (sql_number(v) for v in (min(x0 + m, x1), max(x1 - m, x0), min(y0 + m, y1), max(y1 - m, y0)))
     if x1 - x0 > 2 * m and y1 - y0 > 2 * m:
-        inner = f"{{column}} <@ {_box(x0 + m, y0 + m, x1 - m, y1 - m)}"
+        inner = f"{{column}} <@ {_box(left, bottom, right, top)}"
     else:
         inner = "false"  # too narrow to hold anything by its extent alone
-    strips = [(x0, y0, min(x0 + m, x1), y1), (max(x1 - m, x0), y0, x1, y1),
-              (x0, y0, x1, min(y0 + m, y1)), (x0, max(y1 - m, y0), x1, y1)]
+    X0, Y0, X1, Y1 = (sql_number(v) for v in (x0, y0, x1, y1))
+    strips = [(X0, Y0, left, Y1), (right, Y0, X1, Y1), (X0, Y0, X1, bottom), (X0, top, X1, Y1)]
     meets = " OR ".join(f"e.{extent} && {_box(*strip)}" for strip in strips)
     # OFFSET 0 keeps the exact test out of the candidates' scan: otherwise the planner also scans the
     # geometry index over the whole box, which is the cost this split avoids.
     crossing = (
         f"{outer}.id IN (SELECT c.id FROM (SELECT e.id, e.{geometry} AS g FROM {table} e WHERE ({meets}) "
         f"AND NOT COALESCE({inner.format(column=f'e.{extent}')}, false) OFFSET 0) c "
-        f"WHERE ST_Intersects(c.g, {_envelope(*bbox.values)}))"
+        f"WHERE ST_Intersects(c.g, {bbox.envelope_sql}))"
     )
     return (inner.format(column=f"{outer}.{extent}"), []), (crossing, [])
 
