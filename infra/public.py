@@ -14,9 +14,10 @@ decides the answer:
 - the links (`infra.ogc.views.items_members`, `infra.api.views.page_members`);
 - the hooks of the middleware that act on such a request, called as Django calls them:
   SecurityMiddleware (its HTTPS redirect, then its headers), the language
-  (`VietnameseFirstLocaleMiddleware`), the replica's choice (`infra.replica`), X-Frame-Options, and
-  `Vary: Cookie` as the session middleware adds it when the page reads who is asking (`request.user`,
-  lazy as Django's; DRF always reads it); DRF's own headers (`Allow`) for /api/;
+  (`VietnameseFirstLocaleMiddleware`'s choice, made once per Accept-Language header), the replica's
+  choice (`infra.replica`), X-Frame-Options, and `Vary: Cookie` as the session middleware adds it when
+  the page reads who is asking (`request.user`, lazy as Django's; DRF always reads it); DRF's own
+  headers (`Allow`) for /api/;
 - Django's `request_started` and `request_finished` signals (the database connections' upkeep), each
   start with its end.
 
@@ -97,6 +98,7 @@ AUTHENTICATION_WRITTEN_FOR = (
     "rest_framework.authentication.TokenAuthentication",
 )
 
+LANGUAGES_KEPT = 64
 # A page's two parts; None hands the request to Django.
 Answer = tuple[bytes, bytes] | None
 
@@ -182,6 +184,7 @@ class PublicPages:
         self.api = Route("api", *_fields(WorkListParams), formats=False, page=_api_works, reads_user=True,
                          view_headers=tuple(works_view.default_response_headers.items()))
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
+        self.languages: dict[str, str] = {}  # Accept-Language header: the language chosen (_activate_language)
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         found = self._route(environ)
@@ -199,8 +202,7 @@ class PublicPages:
         # Lazy, as AuthenticationMiddleware's request.user is: a page that reads it reads the session.
         user = SimpleLazyObject(AnonymousUser)
         try:
-            # Activates the language the view would answer in (for /api/ and /ogc/, the request's Accept-Language).
-            self.locale.process_request(request)
+            self._activate_language(request)
             with reading_for(request):
                 answer = route.page(request, key, values, user)
         except Exception as error:
@@ -222,6 +224,22 @@ class PublicPages:
         content = [("Content-Type", ogc_views.GEOJSON), ("Content-Length", str(len(head) + len(tail)))]
         start_response("200 OK", [*content, *self._later_headers(request, route, user_read)])
         return _Answer([head, tail])
+
+    def _activate_language(self, request: WSGIRequest) -> None:
+        """Activate the language the view would answer in, as LocaleMiddleware chooses it for /api/ and /ogc/.
+        For the requests answered here its choice rests on the Accept-Language header alone (no cookie comes
+        this way, and these paths carry no language prefix), so it is made once per header and kept: parsing
+        the header and matching it against the languages cost more than the rest of the language's work."""
+        header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+        language = self.languages.get(header)
+        if language is None:
+            self.locale.process_request(request)
+            if len(self.languages) >= LANGUAGES_KEPT:
+                self.languages.clear()  # headers of a few browsers and programs, unless someone sends many
+            self.languages[header] = request.LANGUAGE_CODE
+            return
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
 
     def _hand_on(self, environ: dict, start_response: Any) -> Any:
         """Hand a request already started on to Django, ending this start first (each start has its end)."""

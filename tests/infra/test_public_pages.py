@@ -136,6 +136,24 @@ def test_public_pages_are_answered_here_exactly_as_django_answers_them(register,
     same(first, second)
 
 
+def test_the_language_kept_per_header_is_the_one_django_chooses(register, no_connection_upkeep):
+    # One shortcut for many requests, as a server keeps it: each header's language is chosen once, then
+    # reused; the answers (Content-Language, the collection's title in the links) stay Django's.
+    counting = Counting(django_application)
+    shortcut = public.PublicPages(counting)
+    headers = ["en", "vi", "fr, vi;q=0.5", "en-GB,en;q=0.9", "de", "", "en"] + [f"x{n}, en;q=0.{n % 9 + 1}" for n in range(70)]
+    for header in [*headers, *reversed(headers)]:
+        extra = {"HTTP_ACCEPT_LANGUAGE": header} if header else {}
+        for path, query in (("/ogc/collections/works/items", "limit=1"), ("/api/works/", "limit=1")):
+            env = environ(path, query, **extra)
+            same(call(shortcut, env), call(django_application, env))
+    assert counting.calls == 0
+    assert 0 < len(shortcut.languages) <= public.LANGUAGES_KEPT
+    english = environ("/ogc/collections/works/items", "limit=1", HTTP_ACCEPT_LANGUAGE="en")
+    assert ("Content-Language", "en") in call(shortcut, english)[1]
+    assert ("Content-Language", "vi") in call(shortcut, environ("/ogc/collections/works/items", "limit=1"))[1]
+
+
 def test_the_api_answers_geojson_to_a_browser_too(register, no_connection_upkeep):
     first, second, counting = both(environ("/api/works/", "limit=2", HTTP_ACCEPT="text/html,application/xhtml+xml"))
     assert counting.calls == 0 and ("Content-Type", "application/geo+json") in first[1]
