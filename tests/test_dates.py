@@ -50,3 +50,22 @@ def test_a_date_outside_1900_to_2100_is_refused_by_forms_and_the_api():
         body = Body(data={"day": sent})
         assert not body.is_valid() and "1900" in str(body.errors["day"][0]), sent
     assert Body(data={"day": "2025-04-03"}).is_valid()
+
+
+def test_every_date_of_works_money_and_upkeep_is_held_to_1900_2100_by_its_model():
+    # The services clean their rows (full_clean), so a date from any path, a command or the shell too,
+    # meets the same rule as one typed into a form.
+    from django.apps import apps
+    from django.db import models
+
+    from infra.dates import in_range
+
+    checked = []
+    for label in ("works", "finance", "maintenance"):
+        for model in apps.get_app_config(label).get_models():
+            for field in model._meta.get_fields():
+                if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField) \
+                        and not (field.auto_now or field.auto_now_add):
+                    assert in_range in field.validators, f"{model.__name__}.{field.name}"
+                    checked.append(f"{model.__name__}.{field.name}")
+    assert "Work.planned_start" in checked and "Allocation.allocated_on" in checked and "Record.done_on" in checked

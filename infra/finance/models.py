@@ -7,6 +7,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from infra.dates import in_range
+
 
 class NodeKind(models.TextChoices):
     PROGRAMME = "programme", _("programme")
@@ -31,8 +33,8 @@ class ProgrammeNode(models.Model):
         "accounts.Organisation", verbose_name=_("lead agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
-    valid_from = models.DateField(_("from"), null=True, blank=True)
-    valid_to = models.DateField(_("to"), null=True, blank=True)
+    valid_from = models.DateField(_("from"), null=True, blank=True, validators=[in_range])
+    valid_to = models.DateField(_("to"), null=True, blank=True, validators=[in_range])
     position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     history = HistoricalRecords()
@@ -68,7 +70,7 @@ class CapitalDecision(models.Model):
     """A legal decision assigning capital, with its total exactly as the text states it."""
 
     number = models.CharField(_("decision number"), max_length=60)
-    issued_on = models.DateField(_("issued on"))
+    issued_on = models.DateField(_("issued on"), validators=[in_range])
     issuer = models.CharField(_("issued by"), max_length=200)
     title = models.CharField(_("title"), max_length=300, blank=True)
     stated_total = models.BigIntegerField(_("total as stated (VND)"))
@@ -130,7 +132,7 @@ class Allocation(models.Model):
         "works.Work", verbose_name=_("work"), null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
     )
     amount = models.BigIntegerField(_("amount (VND)"))
-    allocated_on = models.DateField(_("allocated on"))
+    allocated_on = models.DateField(_("allocated on"), validators=[in_range])
     decision_number = models.CharField(_("decision number"), max_length=80, blank=True)
     reverses = models.ForeignKey(
         "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
@@ -163,7 +165,7 @@ class Disbursement(models.Model):
 
     allocation = models.ForeignKey(Allocation, verbose_name=_("allocation"), on_delete=models.PROTECT, related_name="disbursements")
     amount = models.BigIntegerField(_("amount (VND)"))
-    paid_on = models.DateField(_("paid on"))
+    paid_on = models.DateField(_("paid on"), validators=[in_range])
     voucher_number = models.CharField(_("voucher number"), max_length=80)
     reverses = models.ForeignKey(
         "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from infra.dates import in_range
+
 
 class TaskKind(models.TextChoices):
     ROUTINE = "routine", _("routine maintenance (duy tu)")
@@ -36,15 +38,16 @@ class Schedule(models.Model):
     interval_months = models.PositiveSmallIntegerField(
         _("interval (months)"), null=True, blank=True, help_text=_("empty for a one-off task such as a repair")
     )
-    last_done = models.DateField(_("last done"), null=True, blank=True)
-    starts_on = models.DateField(_("first due from"))
+    last_done = models.DateField(_("last done"), null=True, blank=True, validators=[in_range])
+    starts_on = models.DateField(_("first due from"), validators=[in_range])
     responsible = models.CharField(_("responsible"), max_length=20, choices=ResponsibleKind.choices)
     estimated_cost = models.BigIntegerField(_("estimated cost (VND)"), default=0)
     proposed_by = models.ForeignKey(
         "Inspection", verbose_name=_("proposed by inspection"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="proposed_repairs",
     )
-    closed_on = models.DateField(_("closed on"), null=True, blank=True, help_text=_("a closed task is no longer due"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True, help_text=_("a closed task is no longer due"),
+                                 validators=[in_range])
     closing_note = models.CharField(_("why it was closed"), max_length=255, blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False)
 
@@ -104,7 +107,7 @@ class Inspection(models.Model):
     """A dated look at a work's condition."""
 
     work = models.ForeignKey("works.Work", verbose_name=_("work"), on_delete=models.PROTECT, related_name="inspections")
-    inspected_on = models.DateField(_("inspected on"))
+    inspected_on = models.DateField(_("inspected on"), validators=[in_range])
     inspector = models.CharField(_("inspector"), max_length=120)
     condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
     notes = models.TextField(_("notes"), blank=True)
@@ -132,7 +135,7 @@ class Record(models.Model):
     schedule = models.ForeignKey(
         Schedule, verbose_name=_("schedule"), null=True, blank=True, on_delete=models.PROTECT, related_name="records"
     )
-    done_on = models.DateField(_("done on"))
+    done_on = models.DateField(_("done on"), validators=[in_range])
     cost = models.BigIntegerField(_("cost (VND)"), default=0)
     description = models.TextField(_("what was done"))
     recorded_by = models.ForeignKey(

@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from gis.models import RoadClass, RoadSurface
 from infra.constraints import ValidationMixin
+from infra.dates import in_range
 from infra.works.choices import (
     ALLOWED_GEOMETRY,
     PRIVATE_STAGES,
@@ -81,10 +82,10 @@ class Work(ValidationMixin, models.Model):
 
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.PROPOSED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    planned_start = models.DateField(_("planned start"), null=True, blank=True)
-    planned_end = models.DateField(_("planned completion"), null=True, blank=True)
-    actual_start = models.DateField(_("actual start"), null=True, blank=True)
-    actual_end = models.DateField(_("actual completion"), null=True, blank=True)
+    planned_start = models.DateField(_("planned start"), null=True, blank=True, validators=[in_range])
+    planned_end = models.DateField(_("planned completion"), null=True, blank=True, validators=[in_range])
+    actual_start = models.DateField(_("actual start"), null=True, blank=True, validators=[in_range])
+    actual_end = models.DateField(_("actual completion"), null=True, blank=True, validators=[in_range])
 
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     is_demo = models.BooleanField(_("demo data"), default=False)
@@ -157,7 +158,7 @@ class StageEvent(models.Model):
     work = models.ForeignKey(Work, verbose_name=_("work"), on_delete=models.PROTECT, related_name="stage_events")
     from_stage = models.CharField(_("from stage"), max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(_("to stage"), max_length=20, choices=Stage.choices)
-    occurred_on = models.DateField(_("date"))
+    occurred_on = models.DateField(_("date"), validators=[in_range])
     note = models.TextField(_("note"), blank=True)
     decision_number = models.CharField(_("decision / record number"), max_length=80, blank=True)
     recorded_by = models.ForeignKey(
@@ -187,8 +188,8 @@ class WorkInvestor(models.Model):
 
     work = models.ForeignKey(Work, verbose_name=_("work"), on_delete=models.CASCADE, related_name="investors")
     organisation = models.ForeignKey("accounts.Organisation", verbose_name=_("investor"), on_delete=models.PROTECT, related_name="+")
-    valid_from = models.DateField(_("from"))
-    valid_to = models.DateField(_("to"), null=True, blank=True)
+    valid_from = models.DateField(_("from"), validators=[in_range])
+    valid_to = models.DateField(_("to"), null=True, blank=True, validators=[in_range])
 
     history = HistoricalRecords()
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from gis.validation import geometry_check
 from infra.accounts.policy import Action, can
 from infra.constraints import insert_checked
+from infra.dates import fields_in_range
 from infra.works.choices import STAGE_ORDER, Category, Stage, allowed_geometry_types
 from infra.works.models import StageEvent, Work
 from infra.works.selectors import commune_for_geometry, province_area
@@ -198,6 +199,7 @@ def work_stage_change(
         )
     if to_stage in _NEEDS_REASON and not note.strip():
         raise ValidationError({"note": _("Give the reason for suspending or cancelling the work.")})
+    fields_in_range(occurred_on=occurred_on)
     # Vietnam's date, not the server's UTC one: between 00:00 and 07:00 they differ.
     if occurred_on > timezone.localdate():
         raise ValidationError({"occurred_on": _("A stage change cannot be dated in the future.")})

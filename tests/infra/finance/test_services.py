@@ -157,3 +157,12 @@ def test_database_refuses_lowering_a_plan_below_its_allocations(allocation, plan
 def test_postgres_refuses_deleting_money(allocation):
     _refused_by_database(lambda: Allocation.objects.filter(pk=allocation.pk).delete())
     assert Allocation.objects.filter(pk=allocation.pk).exists()
+
+
+def test_an_allocation_dated_in_year_25_is_refused_and_nothing_is_written(plan, line, work, board):
+    before = Allocation.objects.count()
+    with pytest.raises(ValidationError) as caught:
+        allocation_create(capital_plan=plan, programme_line=line, work=work, amount=1_000_000,
+                          allocated_on=date(25, 10, 1), user=board)
+    assert "1900" in caught.value.message_dict["allocated_on"][0]
+    assert Allocation.objects.count() == before

@@ -297,3 +297,10 @@ def test_the_stage_lifecycle_reaches_handover_and_the_hook_can_follow(make_work,
     schedules_apply_templates(work=work, user=people["board"], on=event.occurred_on)
     routine = Schedule.objects.get(work=work, task_kind=TaskKind.ROUTINE)
     assert routine.next_due == date(2024, 9, 30) and routine.interval_months == 6
+
+
+def test_maintenance_dated_in_year_25_is_refused_and_nothing_is_written(people, road):
+    with pytest.raises(ValidationError) as caught:
+        record_create(user=people["planner"], work=road, done_on=date(25, 5, 1), cost=1_000_000, description="Vá ổ gà")
+    assert "1900" in caught.value.message_dict["done_on"][0]
+    assert not Record.objects.filter(work=road).exists()

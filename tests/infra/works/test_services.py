@@ -133,3 +133,22 @@ def test_the_province_outline_is_kept_only_inside_its_block(reference):
         assert province_area() is kept  # one import checks every row against one outline
     assert province_area().equals(province.boundary)  # after it, the outline as it is now
     assert province_area() is not province_area()
+
+
+def test_a_date_outside_1900_2100_is_refused_by_the_services_and_nothing_changes(reference):
+    # Forms, the admin, the API and imports refuse such a year already; the services do too, for any other path.
+    user = UserFactory()
+    with pytest.raises(ValidationError) as caught:
+        _create(user, code="W-2205", planned_end=date(2205, 1, 1))
+    assert "planned_end" in caught.value.message_dict and not Work.objects.filter(code="W-2205").exists()
+    work = _create(user)
+    with pytest.raises(ValidationError) as caught:
+        work_update(work=work, user=user, expected_version=work.version, planned_start=date(25, 3, 1))
+    assert "1900" in caught.value.message_dict["planned_start"][0]
+    stored = Work.objects.get(pk=work.pk)
+    assert stored.planned_start is None and stored.version == work.version
+    events = StageEvent.objects.filter(work=work).count()
+    with pytest.raises(ValidationError) as caught:
+        work_stage_change(work=stored, user=user, to_stage=Stage.APPROVED, occurred_on=date(25, 9, 1))
+    assert "occurred_on" in caught.value.message_dict
+    assert StageEvent.objects.filter(work=work).count() == events and Work.objects.get(pk=work.pk).stage == stored.stage
