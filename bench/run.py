@@ -19,6 +19,7 @@ ORDER = [
     ["connectivity.py"],
     ["national.py"],
     ["ogc.py", "--national", "--rounds", "30", "--peer-rounds", "10"],
+    ["idle.py"],
     ["search.py"],
     ["exports.py"],
 ]
