@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from infra.cells import cell_text
 from infra.maintenance.models import Condition, ResponsibleKind, TaskKind
 from infra.maintenance.planner import Plan, line_reasons
 
@@ -34,12 +35,12 @@ def neutralise(value: Any) -> Any:
 def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[Any]], *, money: set[int], dates: set[int],
            widths: list[int]) -> None:
     sheet = workbook.create_sheet(title)
-    sheet.append([neutralise(h) for h in headers])
+    sheet.append([cell_text(neutralise(h)) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        sheet.append([neutralise(v) for v in row])
+        sheet.append([cell_text(neutralise(v)) for v in row])  # infra.cells
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for column in money | dates:

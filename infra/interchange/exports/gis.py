@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from infra.cells import xml_text
 from infra.interchange.columns import BOOL, DATE, FLOAT, INT, MONEY, TEXT, Column, columns_for
 from infra.interchange.exports.reference import reference_layers
 from infra.interchange.exports.tabular import Progress, plain
@@ -80,10 +81,10 @@ def kml_write(out: IO[bytes], *, works: Any, progress: Progress | None = None) -
     for row in iter_rows(sql, params):
         *values, pk, geometry = row
         data = "".join(
-            f"<Data name={quoteattr(c.key)}><value>{escape(_kml_text(v, c.kind))}</value></Data>"
+            f"<Data name={quoteattr(c.key)}><value>{escape(xml_text(_kml_text(v, c.kind)))}</value></Data>"
             for c, v in zip(columns, values, strict=True) if v is not None
         )
-        name = escape(values[1] or "")
+        name = escape(xml_text(values[1] or ""))  # infra.cells: what XML forbids, shown as U+FFFD
         out.write(f'<Placemark id="work-{int(pk)}"><name>{name}</name><ExtendedData>{data}</ExtendedData>{geometry}'
                   "</Placemark>\n".encode())
         written += 1

@@ -2,7 +2,8 @@
 
 Money is written as numbers (integer VND) with a VND number format, dates as dates; every sheet
 has a frozen bold header and filters. Text that a spreadsheet would run as a formula is
-neutralised (columns.neutralise). Sheets are streamed (openpyxl's write-only mode).
+neutralised (columns.neutralise), and text a cell cannot hold is said so (infra.cells). Sheets are
+streamed (openpyxl's write-only mode).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from infra.cells import cell_text
 from infra.finance.models import Allocation, CapitalPlan, Disbursement
 from infra.interchange.columns import neutralise
 from infra.maintenance.models import Inspection, Record, Schedule
@@ -52,7 +54,7 @@ class SheetWriter:
         bold = Font(bold=True)
         header_cells = []
         for text in headers:
-            cell = WriteOnlyCell(self.sheet, value=neutralise(text))
+            cell = WriteOnlyCell(self.sheet, value=cell_text(neutralise(text)))
             cell.font = bold
             header_cells.append(cell)
         self.sheet.append(header_cells)
@@ -62,7 +64,7 @@ class SheetWriter:
         for index, value in enumerate(values):
             if isinstance(value, datetime):
                 value = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-            value = neutralise(value)
+            value = cell_text(neutralise(value))  # infra.cells: a text no cell holds is said so, not cut
             fmt = self.formats.get(index)
             if fmt is None and isinstance(value, datetime):
                 fmt = DATETIME_FORMAT

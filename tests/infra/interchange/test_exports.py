@@ -169,3 +169,55 @@ def test_command_line_export_with_filters_and_progress(works, board, tmp_path, c
     rows = _csv_rows(path.read_bytes())
     assert [r["Mã công trình"] for r in rows] == ["PT-002"]
     assert "[" in capsys.readouterr().err  # the progress bar
+
+
+def _long_line() -> str:
+    """A road of 1,500 vertices: its WKT is longer than an Excel cell holds."""
+    points = ", ".join(f"{103.355 + i * 1.234567891e-6:.14f} {22.525 + (i % 2) * 1.234567891e-6:.14f}" for i in range(1500))
+    return f"LINESTRING ({points})"
+
+
+def test_text_no_excel_cell_or_xml_holds_is_said_so_instead_of_cut_or_failing(client, auditor, board, works):
+    # openpyxl cut a text at 32,767 characters without a word (a WKT then ended mid-coordinate) and refused
+    # control characters, failing the whole workbook; a KML holding one was no XML at all.
+    from django.contrib.gis.geos import GEOSGeometry
+
+    from infra.works.services import work_create
+
+    wkt = _long_line()
+    assert len(GEOSGeometry(wkt).wkt) > 32_767
+    work_create(user=board, code="PT-LONG", name="Đường\x1fbản Lả", category="road", geometry=GEOSGeometry(wkt, srid=4326),
+                approved_year=2024, description="Mô tả\x0bdòng 2")
+    book = load_workbook(io.BytesIO(_download(client, auditor, "/exports/xlsx")))
+    sheet = book["Công trình"]
+    headers = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "PT-LONG")
+    geometry = row[headers.index("Hình học (WKT)")]
+    assert geometry.startswith("(văn bản dài ") and "Excel" in geometry and "CSV" in geometry
+    assert row[headers.index("Tên công trình")] == "Đường\ufffdbản Lả"
+    assert "Mô tả\ufffddòng 2" in row
+    for ws in book.worksheets:
+        for values in ws.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and len(v) >= 32_767 for v in values), ws.title
+    # The KML is XML again, the name shown with U+FFFD; the CSV keeps every character and the whole WKT.
+    from xml.etree import ElementTree
+
+    kml = ElementTree.fromstring(_download(client, board, "/exports/kml"))
+    names = [e.text for e in kml.iter("{http://www.opengis.net/kml/2.2}name")]
+    assert "Đường\ufffdbản Lả" in names
+    rows = {r["Mã công trình"]: r for r in _csv_rows(_download(client, board, "/exports/csv"))}
+    assert rows["PT-LONG"]["Mô tả"] == "Mô tả\x0bdòng 2" and rows["PT-LONG"]["Tên công trình"] == "Đường\x1fbản Lả"
+    whole = rows["PT-LONG"]["Hình học (WKT)"]
+    assert GEOSGeometry(whole).equals_exact(GEOSGeometry(wkt), 1e-12)
+    assert f"dài {len(whole):,} ký tự".replace(",", ".") in geometry  # the note tells the whole text's length
+
+
+def test_cell_text_says_what_a_cell_cannot_hold_and_keeps_the_rest():
+    from infra.cells import EXCEL_CELL_MAX, cell_text, xml_text
+
+    assert cell_text("x" * EXCEL_CELL_MAX) == "x" * EXCEL_CELL_MAX
+    assert cell_text("x" * (EXCEL_CELL_MAX + 1)).startswith("(văn bản dài 32.768 ký tự")
+    assert cell_text("a\tb\nc\rd") == "a\tb\nc\rd"  # what XML allows stays
+    assert xml_text("a\x00b\x08c\x0bd\x0ce\x1ff\ud800g\ufffe") == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\ufffd"
+    assert cell_text(1_500_000) == 1_500_000 and cell_text(None) is None
+

@@ -1,0 +1,40 @@
+"""Text as an Excel cell and an XML document can hold it, said openly where they cannot.
+
+- An Excel cell holds at most 32,767 characters. openpyxl writes a longer text cut there without a
+  word: a line of a thousand vertices then ends mid-coordinate in the WKT column, and a history row
+  of a changed geometry loses its end. Such a text is replaced by a note that says how long it is and
+  where it is whole (the CSV and GeoJSON exports, the audit bundle's history files).
+- XML 1.0, the format of a workbook and of KML, forbids most control characters. openpyxl refuses a
+  text holding one, so the whole export failed; a KML holding one is no XML any reader opens. They
+  reach the data as Word's manual line break (U+000B) or pasted from other programs, and are shown as
+  U+FFFD (�): visibly, where the text stood.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["EXCEL_CELL_MAX", "REPLACEMENT", "cell_text", "xml_text"]
+
+EXCEL_CELL_MAX = 32_767
+REPLACEMENT = "\ufffd"
+# XML 1.0's Char production leaves out these (and lone surrogates, which no UTF-8 file can hold either).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """The text with every character XML 1.0 forbids replaced by U+FFFD."""
+    return _XML_FORBIDDEN.sub(REPLACEMENT, text)
+
+
+def cell_text(value: Any) -> Any:
+    """A value as an Excel cell is to hold it: text longer than a cell holds becomes a note saying so, other
+    text loses only what XML forbids (xml_text); anything else is unchanged. The workbooks are in
+    Vietnamese, as their headers are."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > EXCEL_CELL_MAX:
+        length = f"{len(value):,}".replace(",", ".")
+        return (f"(văn bản dài {length} ký tự, quá sức chứa của một ô Excel: xem bản đầy đủ trong tệp CSV hoặc "
+                f"GeoJSON)")
+    return xml_text(value)
