@@ -2,21 +2,30 @@
 
 The access policy decides who may export (Action.EXPORT; the audit bundle Action.AUDIT_BUNDLE)
 and which works they see; the filters narrow that further.
+
+An export reads the database many times (a workbook's works, then its money and history sheets; the
+bundle's every file, and the audit chain's head), and all of it is read from one state of the
+database (`one_state`): a payment recorded while a bundle is written is in none of its files, not in
+the CSV and missing from the workbook, and the audit entries stop at the head the manifest states.
 """
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from django.db import connections, transaction
+
+from gis.reading import reading_alias
 from infra.accounts.policy import Action, require
 from infra.interchange.filters import export_works, filters_describe
 from infra.works.selectors import WorkFilters
 
-__all__ = ["FORMATS", "ExportFormat", "export_write"]
+__all__ = ["FORMATS", "ExportFormat", "export_write", "one_state"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,25 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
 )}
 
 
+@contextmanager
+def one_state() -> Iterator[None]:
+    """Read everything within from one state of the database: one transaction, on PostgreSQL REPEATABLE READ
+    and READ ONLY (a snapshot taken at its first read; writers go on meanwhile). On SQLite the transaction's
+    first read takes a shared lock that lets no writer commit until the export ends (a writer waits up to
+    its busy timeout, then is told to try again). Inside a transaction already (a test's, a caller's) the
+    reads share that one."""
+    alias = reading_alias()
+    connection = connections[alias]
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=alias):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def _gpkg_into(out: IO[bytes], *, works: Any, progress: Callable | None = None) -> dict[str, int]:
     from infra.interchange.exports.gis import gpkg_write
 
@@ -56,15 +84,21 @@ def export_write(*, fmt: str, out: IO[bytes], user: Any, filters: WorkFilters, b
     """Write one export to a binary file; raise PermissionDenied unless the person may have it.
 
     `progress` is called with a count of works written (tabular, GeoJSON, KML, OC4IDS) or the
-    name of the layer or file being written (GeoPackage, Shapefile, bundle).
+    name of the layer or file being written (GeoPackage, Shapefile, bundle); everything is read from one
+    state of the database (one_state).
     """
+    export = FORMATS[fmt]
+    require(user, export.action)
+    with one_state():
+        return _write(fmt, out=out, user=user, filters=filters, base_url=base_url, progress=progress)
+
+
+def _write(fmt: str, *, out: IO[bytes], user: Any, filters: WorkFilters, base_url: str, progress: Callable | None) -> Any:
     from infra.interchange.exports.bundle import bundle_write
     from infra.interchange.exports.gis import geojson_write, kml_write, shapefile_zip_write
     from infra.interchange.exports.oc4ids import oc4ids_write
     from infra.interchange.exports.tabular import csv_write, xlsx_write
 
-    export = FORMATS[fmt]
-    require(user, export.action)
     works = export_works(user=user, filters=filters)
     if fmt == "csv":
         return csv_write(out, user=user, works=works, progress=progress)

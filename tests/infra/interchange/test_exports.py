@@ -221,3 +221,60 @@ def test_cell_text_says_what_a_cell_cannot_hold_and_keeps_the_rest():
     assert xml_text("a\x00b\x08c\x0bd\x0ce\x1ff\ud800g\ufffe") == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\ufffd"
     assert cell_text(1_500_000) == 1_500_000 and cell_text(None) is None
 
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_reads_one_state_of_the_database(board):
+    # A workbook's sheets and a bundle's files are read one after the other: a payment recorded meanwhile
+    # was in some and not others. Everything is now read from one state; on PostgreSQL writers go on.
+    import threading
+
+    from django.db import OperationalError, connection
+
+    from infra.accounts.models import Organisation
+    from infra.interchange.exports import export_write, one_state
+    from infra.works.selectors import WorkFilters
+
+    seen = []
+    export_write(fmt="csv", out=io.BytesIO(), user=board, filters=WorkFilters(), base_url="http://testserver/",
+                 progress=lambda _done: seen.append((connection.in_atomic_block, _isolation(connection))))
+    assert seen and all(inside for inside, _level in seen), "the export was not read inside one transaction"
+    if connection.vendor == "postgresql":
+        assert {level for _inside, level in seen} == {"repeatable read"}
+    assert not connection.in_atomic_block
+
+    outcome = []
+
+    def write_meanwhile():
+        from django.db import connection as own
+
+        try:
+            if own.vendor == "sqlite":
+                with own.cursor() as cursor:
+                    cursor.execute("PRAGMA busy_timeout = 200")
+            Organisation.objects.create(name="Ghi trong lúc xuất")
+            outcome.append("written")
+        except OperationalError as error:
+            outcome.append(str(error))
+        finally:
+            own.close()
+
+    with one_state():
+        before = Organisation.objects.count()
+        writer = threading.Thread(target=write_meanwhile)
+        writer.start()
+        writer.join()
+        during = Organisation.objects.count()
+    after = Organisation.objects.count()
+    assert during == before, "a write committed meanwhile was read within the export"
+    if connection.vendor == "postgresql":
+        assert outcome == ["written"] and after == before + 1  # the writer went on
+    else:
+        assert outcome and "locked" in outcome[0] and after == before  # SQLite: it waits for the export
+
+
+def _isolation(connection) -> str | None:
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        return cursor.fetchone()[0]
