@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from infra.audit.models import AuditEntry
 
-__all__ = ["GENESIS", "Break", "entry_hash", "on_historical_record", "snapshot", "verify_chain"]
+__all__ = ["GENESIS", "Break", "entry_hash", "entry_payload", "on_historical_record", "snapshot", "verify_chain"]
 
 GENESIS = "0" * 64
 # One constant key for PostgreSQL's advisory lock: appends to the chain are serialised.
@@ -58,9 +58,9 @@ def _canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def entry_hash(entry: AuditEntry) -> str:
-    """Return the SHA-256 over an entry's content and the hash before it."""
-    payload = {
+def entry_payload(entry: AuditEntry) -> dict[str, Any]:
+    """Return what an entry's hash covers: its content and the hash before it, as JSON values."""
+    return {
         "seq": entry.seq,
         "recorded_at": entry.recorded_at.isoformat(),
         "user_id": entry.user_id,
@@ -74,7 +74,11 @@ def entry_hash(entry: AuditEntry) -> str:
         "after": entry.after,
         "prev_hash": entry.prev_hash,
     }
-    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """Return the SHA-256 over an entry's content and the hash before it (entry_payload, as canonical JSON)."""
+    return hashlib.sha256(_canonical(entry_payload(entry)).encode("utf-8")).hexdigest()
 
 
 def _lock_chain() -> None:

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from infra.accounts.policy import role_of
+from infra.audit.chain import entry_payload
 from infra.audit.models import AuditEntry
 from infra.interchange.columns import neutralise
 from infra.interchange.exports.gis import geojson_write, gpkg_write, kml_write, shapefile_zip_write
@@ -70,6 +71,18 @@ def _table_csv(path: Path, queryset: QuerySet, fields: list[str]) -> int:
     return count
 
 
+def _entries_jsonl(path: Path) -> int:
+    """The audit entries as JSON Lines, each field as the chain hashes it (infra.audit.chain.entry_hash), and
+    its hash: the CSV beside it is for reading (text a spreadsheet would run is neutralised there, so an
+    action "+" reads "'+"); this file is for re-computing the chain without the system (docs/interchange.md)."""
+    count = 0
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=_CHUNK):
+            handle.write(json.dumps({**entry_payload(entry), "hash": entry.hash}, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+    return count
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -82,7 +95,7 @@ def bundle_write(out: IO[bytes], *, user: Any, works: QuerySet[Work], filters: d
                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write the bundle zip; return its manifest."""
     started = timezone.now()
-    head = audit_head()  # taken first: everything exported is at or before this entry
+    head = audit_head()  # read from the export's one state (exports.one_state), as every file is: nothing after it
     counts: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="audit-bundle-") as temp:
         folder = Path(temp)
@@ -113,6 +126,7 @@ def bundle_write(out: IO[bytes], *, user: Any, works: QuerySet[Work], filters: d
         (folder / "audit").mkdir()
         entry_fields = [f.attname for f in AuditEntry._meta.concrete_fields]
         step("audit/entries.csv", lambda path: _table_csv(path, AuditEntry.objects.order_by("seq"), entry_fields))
+        step("audit/entries.jsonl", _entries_jsonl)
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         manifest = {
             "format": "audit-bundle/1",

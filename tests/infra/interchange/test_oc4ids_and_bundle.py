@@ -89,3 +89,25 @@ def test_audit_bundle_holds_everything_with_a_manifest_of_hashes(client, auditor
     assert len(entries) == AuditEntry.objects.count() + 1  # every entry, and the header
     rows = archive.read("works.csv").decode("utf-8-sig").splitlines()
     assert len(rows) == 3  # the header and the two works of 2022
+
+
+def test_the_bundle_s_audit_entries_re_compute_to_their_chain_without_the_system(client, auditor, works):
+    # audit/entries.csv is for reading: there an action "+" reads "'+" (neutralised for spreadsheets), so the
+    # chain cannot be re-computed from it. entries.jsonl holds each entry as hashed; the rule is the one
+    # docs/interchange.md gives (canonical JSON, SHA-256, each entry chained to the one before).
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, auditor, "/exports/audit-bundle.zip")))
+    manifest = json.loads(archive.read("manifest.json"))
+    lines = archive.read("audit/entries.jsonl").decode("utf-8").splitlines()
+    assert len(lines) == AuditEntry.objects.count() == manifest["counts"]["audit/entries.jsonl"] > 5
+    previous = "0" * 64
+    actions = set()
+    for line in lines:
+        entry = json.loads(line)
+        stated = entry.pop("hash")
+        assert entry["prev_hash"] == previous
+        canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == stated
+        previous = stated
+        actions.add(entry["action"])
+    assert previous == manifest["audit_chain_head"]["hash"]
+    assert "+" in actions, "the fixture's works were created: their entries say so, unneutralised"
