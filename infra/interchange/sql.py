@@ -28,6 +28,7 @@ ORGANISATIONS = Organisation._meta.db_table
 JOINS = (f"LEFT JOIN {UNITS} c ON c.id = t.current_commune_id LEFT JOIN {UNITS} ac ON ac.id = t.approved_commune_id "
          f"LEFT JOIN {ORGANISATIONS} o ON o.id = t.contractor_id {MONEY_JOINS}")
 CHUNK = 5000
+SPATIALITE_DECIMALS = 13  # geometry_sql
 
 
 def postgis() -> bool:
@@ -37,13 +38,16 @@ def postgis() -> bool:
 def geometry_sql(kind: str, column: str = "t.geometry") -> str:
     """Return the SQL giving a geometry as wkt, geojson, kml, lon, lat or type (OGC name)."""
     pg = postgis()
+    # SpatiaLite writes a coordinate with the decimals asked for, trailing zeros cut: with its default (15)
+    # 103.1 came out as 103.0999999999999, the double's noise. With 13, every coordinate written with up
+    # to 12 decimals comes out as written (its shortest form, as PostGIS writes it); past 13 decimals
+    # (1e-13°, 10 nm) it is rounded. Its AsText keeps 6 decimals (10 cm).
     if kind == "wkt":
-        # SpatiaLite's AsText keeps 6 decimals (10 cm); AsWKT keeps 15 like PostGIS's ST_AsText.
-        return f"ST_AsText({column})" if pg else f"AsWKT({column})"
+        return f"ST_AsText({column})" if pg else f"AsWKT({column}, {SPATIALITE_DECIMALS})"
     if kind == "geojson":
-        return f"ST_AsGeoJSON({column}, 15)" if pg else f"AsGeoJSON({column}, 15)"
+        return f"ST_AsGeoJSON({column}, 15)" if pg else f"AsGeoJSON({column}, {SPATIALITE_DECIMALS})"
     if kind == "kml":
-        return f"ST_AsKML({column}, 15)" if pg else f"AsKml({column})"
+        return f"ST_AsKML({column}, 15)" if pg else f"AsKml({column}, {SPATIALITE_DECIMALS})"
     if kind in ("lon", "lat"):
         # Only a point has one longitude/latitude (ST_X refuses other types on PostGIS).
         axis = "ST_X" if kind == "lon" else "ST_Y"

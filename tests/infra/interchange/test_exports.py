@@ -278,3 +278,26 @@ def _isolation(connection) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW transaction_isolation")
         return cursor.fetchone()[0]
+
+
+def test_coordinates_come_out_as_written_in_every_format(client, board, works):
+    # SpatiaLite wrote 103.1 as 103.0999999999999 (its default 15 decimals showed the double's noise) in the
+    # WKT of the CSV and workbook, in GeoJSON, KML, and the GeoPackage and Shapefile made from the WKT.
+    from django.contrib.gis.geos import GEOSGeometry
+
+    from infra.works.services import work_create
+
+    line = "LINESTRING (103.1 22.4830231, 103.35 22.5, 103.123456789012 22.400000001)"
+    work_create(user=board, code="PT-EXACT", name="Đường thẳng", category="road", geometry=GEOSGeometry(line, srid=4326),
+                approved_year=2024)
+    written = [(103.1, 22.4830231), (103.35, 22.5), (103.123456789012, 22.400000001)]
+    rows = {r["Mã công trình"]: r for r in _csv_rows(_download(client, board, "/exports/csv"))}
+    assert rows["PT-EXACT"]["Hình học (WKT)"].replace(", ", ",").replace(" (", "(") == \
+        "LINESTRING(103.1 22.4830231,103.35 22.5,103.123456789012 22.400000001)"
+    collection = json.loads(_download(client, board, "/exports/geojson"))
+    feature = next(f for f in collection["features"] if f["properties"]["code"] == "PT-EXACT")
+    assert [tuple(p) for p in feature["geometry"]["coordinates"]] == written
+    kml = _download(client, board, "/exports/kml").decode()
+    assert "103.1,22.4830231 103.35,22.5 103.123456789012,22.400000001" in kml
+    point = rows["PT-001"]["Hình học (WKT)"]
+    assert "103.3612345678 22.5312345678" in point  # the fixture's point, ten decimals
