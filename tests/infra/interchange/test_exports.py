@@ -171,6 +171,34 @@ def test_command_line_export_with_filters_and_progress(works, board, tmp_path, c
     assert "[" in capsys.readouterr().err  # the progress bar
 
 
+
+def test_a_command_line_export_that_fails_leaves_no_partial_file_and_the_old_one_whole(works, board, tmp_path, monkeypatch):
+    # It used to write straight into the path: a failure (or Ctrl-C) left a header and some rows that looked
+    # like a complete CSV, and a file already there was lost.
+    from django.core.management import call_command
+
+    from infra.interchange.exports import tabular
+
+    path = tmp_path / "out.csv"
+    path.write_bytes(b"the export of yesterday")
+    real = tabular.csv_write
+    written = []
+
+    def interrupted(out, **kwargs):
+        written.append(real(out, **kwargs))  # the whole CSV is written, then the run is interrupted
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tabular, "csv_write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("export", "csv", str(path), "--user", board.username, "--no-progress")
+    assert written == [5], "the export did not get as far as writing rows"
+    assert path.read_bytes() == b"the export of yesterday"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    monkeypatch.setattr(tabular, "csv_write", real)
+    call_command("export", "csv", str(path), "--user", board.username, "--no-progress")
+    assert len(_csv_rows(path.read_bytes())) == 5 and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
 def _long_line() -> str:
     """A road of 1,500 vertices: its WKT is longer than an Excel cell holds."""
     points = ", ".join(f"{103.355 + i * 1.234567891e-6:.14f} {22.525 + (i % 2) * 1.234567891e-6:.14f}" for i in range(1500))

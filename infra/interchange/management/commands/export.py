@@ -1,6 +1,7 @@
 """manage.py export FORMAT PATH [--user NAME] [--commune CODE[@DATE]] [--category …] [--stage …] [--year YYYY]"""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -44,13 +45,18 @@ class Command(BaseCommand):
         bar = None
         if not options["no_progress"]:
             bar = ProgressBar(works_count(export_works(user=user, filters=filters)))
+        # Written beside the path under another name and renamed only when whole: an export that fails or is
+        # interrupted leaves no file that looks complete, and a file already at the path stays as it was.
+        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
         try:
-            with path.open("wb") as out:
+            with partial.open("wb") as out:
                 result = export_write(fmt=options["format"], out=out, user=user, filters=filters,
                                       base_url=options["base_url"], progress=bar)
+            os.replace(partial, path)
         except PermissionDenied:
-            path.unlink(missing_ok=True)
             raise CommandError(f"{user.get_username()} may not make this export.") from None
+        finally:
+            partial.unlink(missing_ok=True)
         if bar:
             bar.finish()
         if isinstance(result, dict):
