@@ -42,7 +42,14 @@ _CHUNK = 2000
 
 
 class SheetWriter:
-    """One streamed sheet: a bold frozen header, formatted columns, filters over all rows."""
+    """One streamed sheet: a bold frozen header, formatted columns, filters over all rows.
+
+    A worksheet holds at most ROWS rows (Excel's 1,048,576, the header's among them); openpyxl writes more
+    without a word, and Excel then leaves them out on opening with only a "not loaded completely". Rows past
+    what fits are left out here instead, and the sheet's last row says how many and where they are whole
+    (at the national scale the history and maintenance sheets can be that long)."""
+
+    ROWS = 1_048_576
 
     def __init__(self, book: Workbook, title: str, headers: Sequence[str], *, formats: dict[int, str] | None = None):
         self.sheet = book.create_sheet(title)
@@ -51,6 +58,7 @@ class SheetWriter:
         self.width = len(headers)
         self.formats = formats or {}
         self.rows = 0
+        self.left_out = 0
         bold = Font(bold=True)
         header_cells = []
         for text in headers:
@@ -60,6 +68,9 @@ class SheetWriter:
         self.sheet.append(header_cells)
 
     def append(self, values: Sequence[Any]) -> None:
+        if self.rows >= self.ROWS - 2:  # the header's row, and one kept for saying what did not fit
+            self.left_out += 1
+            return
         cells: list[Any] = []
         for index, value in enumerate(values):
             if isinstance(value, datetime):
@@ -79,6 +90,10 @@ class SheetWriter:
 
     def close(self) -> None:
         self.sheet.auto_filter.ref = f"A1:{get_column_letter(self.width)}{self.rows + 1}"
+        if self.left_out:
+            count = f"{self.left_out:,}".replace(",", ".")
+            self.sheet.append([f"(còn {count} dòng nữa không vừa một trang tính Excel: xem bản đầy đủ trong tệp CSV "
+                               f"hoặc bộ hồ sơ kiểm toán)"])
 
 
 def capital_plans_sheet(book: Workbook) -> None:

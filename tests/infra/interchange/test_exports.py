@@ -329,3 +329,23 @@ def test_coordinates_come_out_as_written_in_every_format(client, board, works):
     assert "103.1,22.4830231 103.35,22.5 103.123456789012,22.400000001" in kml
     point = rows["PT-001"]["Hình học (WKT)"]
     assert "103.3612345678 22.5312345678" in point  # the fixture's point, ten decimals
+
+
+def test_a_sheet_says_which_rows_did_not_fit_instead_of_dropping_them_unsaid(monkeypatch):
+    from openpyxl import Workbook
+
+    from infra.interchange.exports.sheets import SheetWriter
+
+    monkeypatch.setattr(SheetWriter, "ROWS", 5)  # Excel's 1,048,576, made small
+    book = Workbook(write_only=True)
+    sheet = SheetWriter(book, "Lịch sử", ["Mã", "Số tiền"])
+    for number in range(10):
+        sheet.append([f"W-{number}", number * 1_000])
+    sheet.close()
+    out = io.BytesIO()
+    book.save(out)
+    rows = list(load_workbook(io.BytesIO(out.getvalue()))["Lịch sử"].iter_rows(values_only=True))
+    assert len(rows) == 5 and rows[0] == ("Mã", "Số tiền")
+    assert [r[0] for r in rows[1:4]] == ["W-0", "W-1", "W-2"]
+    assert rows[4][0].startswith("(còn 7 dòng nữa không vừa một trang tính Excel")
+    assert sheet.rows == 3 and sheet.left_out == 7
