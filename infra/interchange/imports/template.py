@@ -5,12 +5,15 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
-from infra.interchange.columns import GEOMETRY_COLUMNS, PROJECTED_COLUMNS, WORK_COLUMNS
+from infra.interchange.columns import GEOMETRY_COLUMNS, PROJECTED_COLUMNS, TEXT, WORK_COLUMNS
 from infra.interchange.crs import ALLOWED_CRS
 from infra.works.choices import Category, Stage
 
 __all__ = ["template_xlsx"]
+
+TEXT_FORMAT = "@"
 
 _EXAMPLE = {"code": "PT-2026-001", "name": "Nhà văn hóa bản Ví dụ", "category": "culture", "stage": "proposed",
             "approved_year": 2026, "total_investment": 1_500_000_000, "approved_commune": "03549",
@@ -28,6 +31,12 @@ def template_xlsx() -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.append([_EXAMPLE.get(c.key) for c in columns])
+    # Text columns are formatted as text, so Excel keeps what is typed: a commune code 03549 would
+    # otherwise become the number 3549 and a work code 2022-01 a date.
+    for index, column in enumerate(columns, start=1):
+        if column.kind == TEXT:
+            sheet.column_dimensions[get_column_letter(index)].number_format = TEXT_FORMAT
+            sheet.cell(row=2, column=index).number_format = TEXT_FORMAT
     sheet.freeze_panes = "A2"
     notes = book.create_sheet("Hướng dẫn")
     notes.append(["Cột", "Khóa", "Ghi chú"])

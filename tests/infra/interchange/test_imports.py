@@ -116,6 +116,13 @@ def test_template_has_vietnamese_headers_and_imports_as_filled(client, works_onl
     headers = [c.value for c in book["Công trình"][1]]
     assert headers[:3] == ["Mã công trình", "Tên công trình", "Loại công trình"]
     assert "Kinh độ" in headers and "X (Đông, m)" in headers
+    # Text columns are text in Excel: a commune code typed 03549 stays 03549, a code 2022-01 stays text.
+    sheet = book["Công trình"]
+    for header in ("Mã công trình", "Tên công trình", "Mã xã khi phê duyệt"):
+        letter = sheet.cell(row=1, column=headers.index(header) + 1).column_letter
+        assert sheet.column_dimensions[letter].number_format == "@", header
+    money = sheet.cell(row=1, column=headers.index("Tổng mức đầu tư (đồng)") + 1).column_letter
+    assert sheet.column_dimensions[money].number_format != "@"
     path = tmp_path / "template.xlsx"
     path.write_bytes(data)
     report = works_import(user=board, path=path, name=path.name, dry_run=False)
