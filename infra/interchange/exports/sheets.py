@@ -176,7 +176,7 @@ def _snapshot(record: Any, fields: list[str]) -> dict[str, str]:
 
 def history_sheet(book: Workbook, *, works: QuerySet[Work]) -> None:
     """Every history row of the exported works: when, who, what, and each field's before → after."""
-    sheet = SheetWriter(book, "Lịch sử", ["Thời điểm", "Người thực hiện", "Thao tác", "Mã công trình", "Phiên bản",
+    sheet = SheetWriter(book, "Lịch sử", ["Thời điểm (giờ Việt Nam)", "Người thực hiện", "Thao tác", "Mã công trình", "Phiên bản",
                                           "Giai đoạn", "Thay đổi"])
     fields = [f.attname for f in Work.history.model._meta.concrete_fields
               if not f.name.startswith("history_") and f.name not in _UNTRACKED]

@@ -120,6 +120,7 @@ def test_xlsx_sheets_money_formats_frozen_header_filters_and_no_formulas(client,
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
     assert book["Lịch sử"].max_row >= 6
+    assert book["Lịch sử"]["A1"].value == "Thời điểm (giờ Việt Nam)"  # the bundle's history files are in UTC
 
 
 def test_geopackage_opens_in_ogrinfo_with_every_layer_and_count(client, board, works, tmp_path):
