@@ -30,6 +30,9 @@ MAX_MEMBERS = 50
 KINDS = {".csv": "csv", ".xlsx": "xlsx", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg",
          ".zip": "shapefile", ".kml": "kml"}
 SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
+# The list of texts our own shapefile export cut (exports.gis.cut_texts), at the zip's root: read by people,
+# never by the import, so that an exported zip imports again as it is.
+SHAPEFILE_CUT_LIST = "truncated.csv"
 _VSI = re.compile(rb"/vsi[a-z0-9_]*", re.IGNORECASE)
 _VRT = re.compile(rb"<\s*OGRVRTDataSource", re.IGNORECASE)
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -118,6 +121,9 @@ def _shapefile_zip_check(path: Path, name: str) -> None:
             if member.is_dir():
                 continue
             suffix = PurePosixPath(member.filename).suffix.lower()
+            if member.filename == SHAPEFILE_CUT_LIST:
+                _scan(archive.read(member), f"{name}/{member.filename}")
+                continue
             if suffix not in SHAPEFILE_PARTS:
                 raise _refuse(_("%(name)s holds %(member)s; a shapefile zip may hold only .shp, .shx, .dbf, .prj and "
                                 ".cpg files.") % {"name": name, "member": member.filename[:80]})

@@ -108,7 +108,7 @@ def works_select(
         where.append(condition[0])
         params += list(condition[1])
     if where:
-        sql += " WHERE " + " AND ".join(where)
+        sql += " WHERE " + " AND ".join(f"({part})" for part in where)  # a condition holding OR stays whole
     return sql, params
 
 

@@ -27,7 +27,8 @@ from infra.cells import xml_text
 from infra.interchange.columns import BOOL, DATE, FLOAT, INT, MONEY, TEXT, Column, columns_for
 from infra.interchange.exports.reference import reference_layers
 from infra.interchange.exports.tabular import Progress, plain
-from infra.interchange.sql import copy_cursor, geometry_sql, iter_rows, postgis, works_select
+from infra.interchange.safety import SHAPEFILE_CUT_LIST
+from infra.interchange.sql import column_sql, copy_cursor, geometry_sql, iter_rows, postgis, works_select
 
 __all__ = ["WORK_LAYERS", "geojson_write", "gpkg_write", "kml_write", "shapefile_zip_write"]
 
@@ -39,6 +40,8 @@ WORK_LAYERS = {
 _SINGLE = ("POINT", "LINESTRING", "POLYGON")
 _CSVT = {TEXT: "String", INT: "Integer", MONEY: "Integer64", BOOL: "Integer(Boolean)", DATE: "Date", FLOAT: "Real"}
 OGR_TIMEOUT = 3600
+DBF_TEXT_BYTES = 254  # dBASE holds at most this many bytes of a text (about 85-250 Vietnamese letters)
+CUT_LIST = SHAPEFILE_CUT_LIST  # the import leaves it aside (infra.interchange.safety)
 
 
 def gis_columns() -> tuple[Column, ...]:
@@ -160,7 +163,7 @@ def _work_layers(folder: Path, works: Any, *, shapefile: bool) -> list[tuple[Pat
     """Write one CSV per geometry type; return (csv, layer, OGC type, count) for each layer to make."""
     columns = gis_columns()
     names = [c.shp if shapefile else c.key for c in columns]
-    width = 254 if shapefile else None  # dBASE text holds 254 bytes at most
+    width = DBF_TEXT_BYTES if shapefile else None  # dBASE text holds 254 bytes at most (cut_texts)
     present = _types_present(works)
     wanted = [t for t in WORK_LAYERS if t in _SINGLE or present.get(t)]
     layers = [(folder / f"{WORK_LAYERS[t]}.csv", WORK_LAYERS[t], t, present.get(t, 0)) for t in wanted]
@@ -224,8 +227,27 @@ def gpkg_write(path: Path, *, works: Any, progress: Callable[[str], None] | None
     return counts
 
 
+def cut_texts(works: Any) -> list[tuple[str, str, str, int]]:
+    """The texts a shapefile cuts (longer than DBF_TEXT_BYTES in UTF-8): (layer, work code, field, bytes), in
+    one statement over the works, whatever their number."""
+    texts = [c for c in gis_columns() if c.kind == TEXT and c.sql]
+    length = (lambda expression: f"octet_length({expression})") if postgis() else \
+        (lambda expression: f"length(CAST({expression} AS BLOB))")
+    sizes = [length(column_sql(c)) for c in texts]
+    sql, params = works_select(works, columns=[], extra=["t.code", geometry_sql("type"), *sizes],
+                               condition=(" OR ".join(f"{size} > {DBF_TEXT_BYTES}" for size in sizes), []))
+    cut = []
+    for code, geom_type, *measured in iter_rows(f"{sql} ORDER BY 1", params):
+        for column, size in zip(texts, measured, strict=True):
+            if size is not None and size > DBF_TEXT_BYTES:
+                cut.append((WORK_LAYERS[geom_type], code, column.shp, int(size)))
+    return cut
+
+
 def shapefile_zip_write(out: IO[bytes], *, works: Any, progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Write a zip of shapefiles, one per geometry type, UTF-8 (.cpg), fields named as docs/interchange.md says."""
+    """Write a zip of shapefiles, one per geometry type, UTF-8 (.cpg), fields named as docs/interchange.md says,
+    and CUT_LIST: every text the shapefiles hold cut (a dBASE limit), by layer, work and field, with its
+    whole length, so that nobody takes a cut text for the whole one (the other formats hold it whole)."""
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="export-shp-") as temp:
         folder = Path(temp)
@@ -237,6 +259,10 @@ def shapefile_zip_write(out: IO[bytes], *, works: Any, progress: Callable[[str],
             _ogr_layer(shapes / f"{layer}.shp", "ESRI Shapefile", source, layer, geom_type, update=False,
                        extra=["-lco", "ENCODING=UTF-8"])
             counts[layer] = count
+        with (shapes / CUT_LIST).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["layer", "code", "field", "bytes", "bytes_kept_at_most"])
+            writer.writerows((*row, DBF_TEXT_BYTES) for row in cut_texts(works))
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for member in sorted(shapes.iterdir()):
                 archive.write(member, arcname=member.name)

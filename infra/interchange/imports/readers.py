@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from infra.dates import EARLIEST, LATEST
 from infra.interchange.columns import header_key, unneutralise
-from infra.interchange.safety import Checked
+from infra.interchange.safety import SHAPEFILE_CUT_LIST, Checked
 
 __all__ = ["MAX_ROWS", "RawRow", "Source", "source_read"]
 
@@ -212,6 +212,8 @@ def _shapefile(path: Path) -> Source:
             if member.is_dir():
                 continue
             name = PurePosixPath(member.filename)
+            if member.filename == SHAPEFILE_CUT_LIST:
+                continue  # our export's list of cut texts, for people (safety.SHAPEFILE_CUT_LIST)
             if name.suffix.lower() == ".prj":
                 crs.add(_prj_epsg(archive.read(member).decode("utf-8", "replace")))
                 continue  # never handed to GDAL: the CRS is decided above

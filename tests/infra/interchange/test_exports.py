@@ -350,3 +350,22 @@ def test_a_sheet_says_which_rows_did_not_fit_instead_of_dropping_them_unsaid(mon
     assert [r[0] for r in rows[1:4]] == ["W-0", "W-1", "W-2"]
     assert rows[4][0].startswith("(còn 7 dòng nữa không vừa một trang tính Excel")
     assert sheet.rows == 3 and sheet.left_out == 7
+
+
+def test_the_shapefile_zip_lists_every_text_it_cut(client, board, works):
+    # dBASE holds 254 bytes of a text; GDAL cut longer ones quietly. truncated.csv now says which, so a cut
+    # name or description is never taken for the whole one.
+    from django.contrib.gis.geos import Point
+
+    from infra.works.services import work_create
+
+    stored = ("Nhà văn hóa " + "bản Thèn Thầu xã Dào San " * 9).strip()  # 236 letters, over 300 bytes in UTF-8
+    assert len(stored) <= 255 and len(stored.encode()) > 254
+    work_create(user=board, code="PT-TEN", name=stored, category="culture",
+                geometry=Point(103.36, 22.53, srid=4326), approved_year=2024, description="ngắn")
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, board, "/exports/shp")))
+    cut = list(csv.DictReader(io.StringIO(archive.read("truncated.csv").decode("utf-8"))))
+    assert cut == [{"layer": "works_point", "code": "PT-TEN", "field": "name", "bytes": str(len(stored.encode())),
+                    "bytes_kept_at_most": "254"}]
+    empty = zipfile.ZipFile(io.BytesIO(_download(client, board, "/exports/shp?year=2022")))
+    assert empty.read("truncated.csv").decode() == "layer,code,field,bytes,bytes_kept_at_most\n"
