@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -17,6 +18,7 @@ from infra.finance.services import (
     disbursement_reverse,
     plan_unallocated,
 )
+from infra.money import format_vnd
 
 
 class StructurePolicy(PolicyAdminMixin):
@@ -80,17 +82,19 @@ class ServiceWriteAdmin(PolicyAdminMixin, SimpleHistoryAdmin):
         admin_view = self
 
         class ServiceForm(form):
-            def clean(self):
-                data = super().clean()
+            def _post_clean(self):
+                # The service writes once everything else has passed, the model's own checks among them. It
+                # used to write from clean(), before them: the unique check then found the row just written
+                # (a payment's voucher), so the form said "already exists" while the payment stayed
+                # recorded, and whoever tried again recorded it twice.
+                super()._post_clean()
                 if self.errors or obj is not None:
-                    return data
+                    return
                 try:
-                    # The admin view runs in one transaction: a later failure rolls this back too.
-                    self.written = admin_view.write(user=request.user, data=data)
+                    self.written = admin_view.write(user=request.user, data=self.cleaned_data)
                 except ValidationError as exc:
                     # Shown at the top of the form: the service may name fields the form lacks.
                     self.add_error(None, ValidationError(exc.messages))
-                return data
 
         return ServiceForm
 
@@ -99,6 +103,21 @@ class ServiceWriteAdmin(PolicyAdminMixin, SimpleHistoryAdmin):
         obj.pk = written.pk
         obj._state.adding = False
         obj.refresh_from_db()
+
+
+def _kept_from_reversed(data: dict, original: Allocation | Disbursement, names: tuple[str, ...]) -> None:
+    """A reversal takes these from the row it reverses (the services copy them): refuse a form that gives other
+    values, rather than store something other than what was typed without a word."""
+    errors = []
+    for name in names:
+        given, kept = data.get(name), getattr(original, name)
+        if given != kept:
+            label = original._meta.get_field(name).verbose_name
+            errors.append(_("%(field)s: a reversal keeps that of the row it reverses (%(value)s); you gave %(given)s.")
+                          % {"field": capfirst(label), "value": kept if kept is not None else "—",
+                             "given": given if given not in (None, "") else "—"})
+    if errors:
+        raise ValidationError(errors)
 
 
 @admin.register(Allocation)
@@ -110,6 +129,7 @@ class AllocationAdmin(ServiceWriteAdmin):
 
     def write(self, *, user, data):
         if data.get("reverses"):
+            _kept_from_reversed(data, data["reverses"], ("capital_plan", "programme_line", "work"))
             return allocation_reverse(allocation=data["reverses"], amount=data["amount"], on=data["allocated_on"],
                                       reason=data.get("note", ""), user=user)
         return allocation_create(capital_plan=data["capital_plan"], programme_line=data["programme_line"], work=data.get("work"),
@@ -127,7 +147,13 @@ class DisbursementAdmin(ServiceWriteAdmin):
 
     def write(self, *, user, data):
         if data.get("reverses"):
-            return disbursement_reverse(disbursement=data["reverses"], on=data["paid_on"], reason=data.get("note", ""),
+            original = data["reverses"]
+            _kept_from_reversed(data, original, ("allocation",))
+            if data.get("amount") != original.amount:
+                raise ValidationError(_("A payment reversal cancels the whole payment: its amount is %(amount)s VND, "
+                                        "not %(given)s.") % {"amount": format_vnd(original.amount),
+                                                             "given": format_vnd(data.get("amount") or 0)})
+            return disbursement_reverse(disbursement=original, on=data["paid_on"], reason=data.get("note", ""),
                                         voucher_number=data.get("voucher_number", ""), user=user)
         return disbursement_create(allocation=data["allocation"], amount=data["amount"], paid_on=data["paid_on"],
                                    voucher_number=data.get("voucher_number", ""), note=data.get("note", ""), user=user)

@@ -173,6 +173,59 @@ def test_board_records_money_through_the_admin_and_over_plan_is_refused(client, 
     assert Allocation.objects.get().recorded_by == people["board"] and Allocation.objects.get().amount == 150_000
 
 
+def test_a_payment_recorded_in_the_admin_is_recorded_once_and_said_so(client, people, works):
+    # The service wrote from the form's clean(), before the model's unique check, which then found the row
+    # just written: the page said "already exists" while the payment stayed recorded.
+    from infra.finance.models import Disbursement
+    from infra.finance.services import allocation_create
+
+    plan = CapitalPlan.objects.get(year=2022, kind=CapitalKind.INVESTMENT)
+    line = ProgrammeNode.objects.get(code="NTP-GNBV-2021/DA1/TDA1")
+    allocation = allocation_create(capital_plan=plan, programme_line=line, work=works["own_building"], amount=100_000_000,
+                                   allocated_on=date(2022, 10, 1), user=people["board"])
+    client.force_login(people["board"])
+    payment = {"allocation": allocation.pk, "amount": "30.000.000", "paid_on": "01/11/2022", "voucher_number": "PC-7"}
+    first = client.post("/admin/finance/disbursement/add/", payment)
+    assert first.status_code == 302
+    assert list(Disbursement.objects.values_list("voucher_number", "amount")) == [("PC-7", 30_000_000)]
+    again = client.post("/admin/finance/disbursement/add/", payment)
+    assert again.status_code == 200 and "đã tồn tại" in again.content.decode()
+    assert Disbursement.objects.count() == 1
+
+
+def test_a_reversal_in_the_admin_is_refused_when_the_form_says_other_than_what_would_be_stored(client, people, works):
+    # The services copy the reversed row's plan, line, work and allocation, and a payment reversal cancels the
+    # whole payment: the admin stored those, whatever was typed, without a word (5.000.000 typed, 50.000.000 kept).
+    from infra.finance.models import Disbursement
+    from infra.finance.services import allocation_create, disbursement_create
+
+    plan = CapitalPlan.objects.get(year=2022, kind=CapitalKind.INVESTMENT)
+    line = ProgrammeNode.objects.get(code="NTP-GNBV-2021/DA1/TDA1")
+    board = people["board"]
+    work = works["own_building"]
+    allocation = allocation_create(capital_plan=plan, programme_line=line, work=work, amount=100_000_000,
+                                   allocated_on=date(2022, 10, 1), user=board)
+    payment = disbursement_create(allocation=allocation, amount=50_000_000, paid_on=date(2022, 11, 1), voucher_number="PC-1",
+                                  user=board)
+    client.force_login(board)
+    partial = client.post("/admin/finance/disbursement/add/", {
+        "allocation": allocation.pk, "amount": "5.000.000", "paid_on": "02/11/2022", "reverses": payment.pk,
+        "voucher_number": "PC-2", "note": "Chi nhầm"})
+    page = partial.content.decode()
+    assert partial.status_code == 200 and "hủy toàn bộ khoản chi đó: số tiền là 50.000.000 đồng" in page
+    assert Disbursement.objects.count() == 1
+    other_work = works["own_proposed"]
+    moved = client.post("/admin/finance/allocation/add/", {
+        "capital_plan": plan.pk, "programme_line": line.pk, "work": other_work.pk, "amount": "10.000.000",
+        "allocated_on": "02/10/2022", "reverses": allocation.pk, "note": "Điều chỉnh"})
+    assert moved.status_code == 200 and "giữ nguyên giá trị của dòng bị hủy" in moved.content.decode()
+    assert Allocation.objects.count() == 1
+    whole = client.post("/admin/finance/disbursement/add/", {
+        "allocation": allocation.pk, "amount": "50.000.000", "paid_on": "02/11/2022", "reverses": payment.pk,
+        "voucher_number": "PC-2", "note": "Chi nhầm"})
+    assert whole.status_code == 302 and Disbursement.objects.filter(reverses=payment, amount=50_000_000).exists()
+
+
 @pytest.mark.parametrize(("who", "status"), [("board", 302), ("officer", 403), ("auditor", 403), ("planner", 403)])
 def test_stage_changes_are_the_boards(client, people, works, who, status):
     target = works["own_proposed"]
