@@ -16,17 +16,27 @@
     return template.replace(/%\((\w+)\)s/g, function (_m, key) { return String(values[key]); });
   }
 
-  function groupThousands(digits) {
-    return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+  // The page language's marks, as the server writes figures (infra/money.py): Vietnamese 82.075,5, English
+  // 82,075.5. Read with the other language's marks, a figure changes by a factor of a thousand.
+  function marks() {
+    var english = (document.documentElement.lang || "vi").toLowerCase().indexOf("en") === 0;
+    return english ? { thousands: ",", decimal: "." } : { thousands: ".", decimal: "," };
   }
 
-  // Vietnamese figures whatever the page language: 82.075 (dot between thousands, comma for decimals).
+  function groupThousands(digits) {
+    return digits.replace(/\B(?=(\d{3})+(?!\d))/g, marks().thousands);
+  }
+
+  // Million VND to a thousand VND; an amount that rounds to nothing there reads "< 0,001", never 0 or -0.
   function millions(vnd) {
     if (vnd === null || vnd === undefined) { return "—"; }
-    var thousandths = Math.round(Math.abs(Number(vnd)) / 1000);
+    var amount = Number(vnd);
+    var mark = marks().decimal;
+    var thousandths = Math.round(Math.abs(amount) / 1000);
+    if (amount !== 0 && thousandths === 0) { return amount > 0 ? "< 0" + mark + "001" : "> -0" + mark + "001"; }
     var whole = Math.floor(thousandths / 1000);
     var fraction = String(thousandths % 1000).padStart(3, "0").replace(/0+$/, "");
-    return (Number(vnd) < 0 ? "-" : "") + groupThousands(String(whole)) + (fraction ? "," + fraction : "");
+    return (amount < 0 ? "-" : "") + groupThousands(String(whole)) + (fraction ? mark + fraction : "");
   }
 
   function dayMonthYear(iso) {

@@ -137,3 +137,22 @@ def test_clicking_a_work_opens_its_popup_with_money_and_a_link(page, live_server
     page.wait_for_url(f"**/works/{register['A-1'].pk}/")
     assert "Trạm y tế xã Phong Thổ" in page.locator("h1").inner_text()
     assert page.outside_requests == []
+
+
+def test_the_popup_writes_figures_with_the_page_language_s_marks(page, live_server, register):
+    # "2.000 million VND" on an English page reads two million; the popup followed Vietnamese marks whatever
+    # the language. It now writes them as the server does (infra/money.py).
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    try:
+        open_map(page, live_server.url + "/")
+        assert page.evaluate("document.documentElement.lang") == "en"
+        click_map(page, *PHONG_THO)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5_000)
+        text = popup.inner_text()
+        assert "2,000 / 500" in text and "4,103.75" in text and "2.000 / 500" not in text
+        assert page.evaluate("[WorksMapKit.millions(-400), WorksMapKit.millions(400), WorksMapKit.millions(1234500000)]") \
+            == ["> -0.001", "< 0.001", "1,234.5"]
+        assert page.outside_requests == []
+    finally:
+        page.context.clear_cookies()  # the browser is shared by the tests after this one

@@ -36,10 +36,10 @@ def test_the_plan_command_prints_the_ranked_plan_and_what_falls_outside(tasks):
     year = timezone.localdate().year + 1
     out = _run("maintenance_plan", "--year", str(year), "--budget", "150000000")
     assert f"Maintenance plan {year}" in out
-    assert "Budget 150.000.000 VND; planned 120.000.000 VND" in out
+    assert "Budget 150,000,000 VND; planned 120,000,000 VND" in out
     within, outside = out.split("\nOutside the budget (")
     assert "1. ROAD-PT" in within and "Overdue since 31/01/2025" in within
-    assert "ROAD-DS" in outside and "only 30.000.000 VND was left" in outside
+    assert "ROAD-DS" in outside and "only 30,000,000 VND was left" in outside
 
 
 def test_the_plan_command_for_one_commune(tasks):

@@ -56,12 +56,12 @@ def test_each_line_says_why(english):
     assert "Overdue since 01/05/2026" in line_reasons(a, plan=plan, today=TODAY)
     assert "Latest inspection (01/04/2026): failed" in line_reasons(a, plan=plan, today=TODAY)
     assert "Falls due on 15/12/2026, before the plan year begins" in line_reasons(b, plan=plan, today=TODAY)
-    assert "4 rounds in the year at 5.000.000 VND each" in line_reasons(b, plan=plan, today=TODAY)
+    assert "4 rounds in the year at 5,000,000 VND each" in line_reasons(b, plan=plan, today=TODAY)
     assert "Serves 20 households, 0 of them poor: 20 weighted households" in line_reasons(g, plan=plan, today=TODAY)
     assert "20.0 weighted households per million VND" in line_reasons(g, plan=plan, today=TODAY)
-    assert ("Outside the budget: it costs 60.000.000 VND and only 9.000.000 VND was left after higher-ranked lines"
+    assert ("Outside the budget: it costs 60,000,000 VND and only 9,000,000 VND was left after higher-ranked lines"
             in line_reasons(c, plan=plan, today=TODAY))
-    assert "Within the budget: 9.000.000 VND left after it" in line_reasons(g, plan=plan, today=TODAY)
+    assert "Within the budget: 9,000,000 VND left after it" in line_reasons(g, plan=plan, today=TODAY)
 
 
 def test_ties_go_to_more_households_then_the_cheaper_line_then_the_earlier_due_date():
