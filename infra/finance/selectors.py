@@ -57,6 +57,13 @@ def _net_by(queryset: QuerySet, *, owner: str) -> dict[int, int]:
     return {row["owner"]: row["net"] or 0 for row in rows}
 
 
+def demo_money() -> dict[str, int]:
+    """Return the synthetic (is_demo) money the totals hold, net of reversals: what the dashboard says is demo."""
+    allocated = Allocation.objects.filter(is_demo=True).aggregate(net=Coalesce(Sum(_signed_amount()), 0))["net"]
+    disbursed = Disbursement.objects.filter(is_demo=True).aggregate(net=Coalesce(Sum(_signed_amount()), 0))["net"]
+    return {"allocated": int(allocated), "disbursed": int(disbursed)}
+
+
 def _decision_findings() -> list[Finding]:
     findings = []
     decisions = CapitalDecision.objects.annotate(

@@ -10,6 +10,7 @@ from infra.accounts.pages import page_refusal_for
 from infra.accounts.policy import Action, works_visible
 from infra.audit.models import AuditEntry
 from infra.finance.selectors import (
+    demo_money,
     money_by_commune,
     money_by_programme_line,
     money_by_source,
@@ -44,7 +45,10 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "late": dashboard.late_works(works, today=timezone.localdate())[:200],
         "findings": reconciliation_findings(),
         "work_count": works.count(),
+        # The money tables hold synthetic rows where the demo was loaded: say so, and how much (README).
+        "demo_money": demo_money(),
     }
+    context["has_demo"] = any(context["demo_money"].values()) or works.filter(is_demo=True).exists()
     return render(request, "works/dashboard.html", context)
 
 

@@ -200,7 +200,8 @@ def project(work: Work, related: _Related, *, base_url: str) -> dict[str, Any]:
     return _prune({
         "id": f"{settings_prefix()}-{work.code}",
         "updated": timezone.localtime(work.updated_at).isoformat(),
-        "title": work.name,
+        # A synthetic work (load_demo) says so where a portal shows it: its title.
+        "title": f"{DEMO_TITLE}{work.name}" if work.is_demo else work.name,
         "description": work.description,
         "status": project_status(work.stage, resumed),
         "sector": SECTORS.get(work.category, []),
@@ -215,6 +216,9 @@ def project(work: Work, related: _Related, *, base_url: str) -> dict[str, Any]:
         "documents": documents,
         "completion": completion,
     })
+
+
+DEMO_TITLE = "[Dữ liệu mẫu] "
 
 
 def settings_prefix() -> str:

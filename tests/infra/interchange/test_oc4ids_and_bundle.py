@@ -58,6 +58,9 @@ def test_oc4ids_package_validates_against_the_official_schema(client, board, wor
     assert [t["value"]["amount"] for t in transactions] == [500_000_000]
     assert [m["title"] for m in first["milestones"]]
     assert projects["PT-002"]["sector"] == ["transport", "transport.road"]
+    # The fixture's demo work says so where a portal shows it; a real work's title is its name.
+    assert projects["PT-004"]["title"] == "[Dữ liệu mẫu] Giếng khoan bản Lả"
+    assert first["title"] == "Trạm y tế xã Phong Thổ"
     for project in package["projects"]:
         datetime.fromisoformat(project["updated"])
         assert "internal_notes" not in json.dumps(project) and "Chỉ nội bộ" not in json.dumps(project, ensure_ascii=False)
