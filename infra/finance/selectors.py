@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
+from gis.models import AdminUnit
 from infra.finance.models import Allocation, CapitalDecision, CapitalKind, CapitalPlan, Disbursement, ProgrammeNode, Source
 
 __all__ = [
@@ -236,10 +237,19 @@ def money_by_programme_line() -> list[dict]:
 
 
 def money_by_commune() -> list[dict]:
-    """Return allocated and disbursed money per current commune of the works."""
+    """Return allocated and disbursed money per current commune of the works, then one row for the money tied
+    to no work, so that the rows add up to the totals by year, source and kind. Kept by the commune itself,
+    not its name (two communes may share one), and a work without a commune has its row ("—")."""
     totals = _totals(Allocation.objects.filter(work__isnull=False), Disbursement.objects.filter(allocation__work__isnull=False),
-                     "work__current_commune__name", "allocation__work__current_commune__name")
-    return [{"commune": name or "—", **values} for name, values in sorted(totals.items(), key=lambda kv: kv[0] or "")]
+                     "work__current_commune", "allocation__work__current_commune")
+    names = dict(AdminUnit.objects.filter(pk__in=[pk for pk in totals if pk is not None]).values_list("pk", "name"))
+    rows = sorted(({"commune": names[pk] if pk is not None else "—", "unit": pk, **values} for pk, values in totals.items()),
+                  key=lambda row: (row["unit"] is None, row["commune"], row["unit"] or 0))
+    loose = _totals(Allocation.objects.filter(work__isnull=True), Disbursement.objects.filter(allocation__work__isnull=True),
+                    "work", "allocation__work").get(None)
+    if loose and (loose["allocated"] or loose["disbursed"]):
+        rows.append({"commune": _("not tied to a work"), "unit": None, **loose})
+    return rows
 
 
 def money_by_source(summary: list[dict]) -> list[dict]:

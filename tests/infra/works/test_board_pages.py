@@ -151,3 +151,19 @@ def test_the_dashboard_says_how_much_of_its_money_is_demo(client, board, late_wo
     assert "Các bảng tiền trên trang này gồm cả các dòng dữ liệu mẫu: 300 triệu đồng phân bổ và 0 triệu đồng giải ngân" \
         in page
     assert "demo-banner" in page
+
+
+def test_money_by_commune_adds_up_to_the_totals(client, board, late_work):
+    # Money tied to no work was left out of the commune table, so its rows did not add up to the year table's.
+    from infra.finance.models import Allocation
+    from infra.finance.selectors import money_by_commune, money_summary
+
+    real = Allocation.objects.get(work=late_work)
+    allocation_create(capital_plan=real.capital_plan, programme_line=real.programme_line, work=None,
+                      amount=700_000_000, allocated_on=date(2022, 11, 1), user=board)
+    rows = money_by_commune()
+    assert sum(r["allocated"] for r in rows) == sum(r["allocated"] for r in money_summary())
+    assert sum(r["disbursed"] for r in rows) == sum(r["disbursed"] for r in money_summary())
+    client.force_login(board)
+    page = client.get("/dashboard/").content.decode()
+    assert "không gắn với công trình nào" in page and "700 triệu đồng" in page
