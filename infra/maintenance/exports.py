@@ -74,11 +74,11 @@ def plan_xlsx(plan: Plan, *, today: date, commune: str = "") -> bytes:
         [_("Year"), plan.year], [_("Commune"), commune or _("all")], [_("Budget (VND)"), plan.budget],
         [_("Planned (VND)"), plan.total], [_("Left (VND)"), plan.left], [_("Asked for by all due tasks (VND)"), plan.demand],
         [_("Lines in the budget"), len(plan.funded)], [_("Lines outside the budget"), len(plan.outside)],
-        [_("Made on"), today],
+        [_("Made on"), today], [_("Of the planned, demo data (VND)"), plan.demo_total],
     ]
     _sheet(workbook, _("Summary"), [_("Item"), _("Value")], summary, money=set(), dates=set(), widths=[36, 22])
     sheet = workbook[_("Summary")]
-    for row in (4, 5, 6, 7):
+    for row in (4, 5, 6, 7, 11):
         sheet.cell(row=row, column=2).number_format = VND_FORMAT
     sheet.cell(row=10, column=2).number_format = DATE_FORMAT
     buffer = io.BytesIO()

@@ -129,6 +129,11 @@ class Plan:
         return sum(line.cost for line in self.lines if line.funded)
 
     @property
+    def demo_total(self) -> int:
+        """What the planned total spends on synthetic (demo) tasks, which compete for the same budget."""
+        return sum(line.cost for line in self.lines if line.funded and line.candidate.is_demo)
+
+    @property
     def left(self) -> int:
         return self.budget - self.total
 

@@ -131,3 +131,23 @@ def test_a_plan_never_exceeds_its_budget_and_leaves_out_nothing_that_would_still
         assert line.funded == (line.cost <= line.left_before)
         assert line.left_after == line.left_before - (line.cost if line.funded else 0)
     assert all(line.candidate.next_due <= plan.end for line in plan.lines)
+
+
+def test_the_plan_says_how_much_of_it_goes_to_demo_tasks():
+    # Demo tasks compete for the real budget; the plan's total now says how much of it they take, on the page and
+    # in the workbook's summary.
+    import io
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    from infra.maintenance.exports import plan_xlsx
+
+    candidates = [replace(c, is_demo=c.work_code in ("B", "C")) for c in EXAMPLE]
+    plan = build_plan(candidates, year=2027, budget=130_000_000, today=TODAY)
+    # B (20 million) is funded, C (60 million) is not: only what is funded counts.
+    assert plan.demo_total == 20_000_000 and plan.total == 125_000_000
+    summary = load_workbook(io.BytesIO(plan_xlsx(plan, today=TODAY))).worksheets[1]
+    assert [summary.cell(row=11, column=1).value, summary.cell(row=11, column=2).value] == \
+        ["Of the planned, demo data (VND)", 20_000_000]
+    assert "#,##0" in summary.cell(row=11, column=2).number_format
