@@ -166,3 +166,23 @@ def test_an_allocation_dated_in_year_25_is_refused_and_nothing_is_written(plan, 
                           allocated_on=date(25, 10, 1), user=board)
     assert "1900" in caught.value.message_dict["allocated_on"][0]
     assert Allocation.objects.count() == before
+
+
+def test_database_holds_a_reversal_to_what_it_reverses_written_around_the_services(plan, line, work, allocation, board):
+    # The reconciliation counts a reversal against the row it reverses; the map, exports and a work's page count it
+    # on its own row's work and line. Written around the services on another work, line or demo flag, the two
+    # would disagree: the database refuses it, as it refused another plan.
+    other = work_create(user=board, code="M-2", name="Trường bản Mới", category=Category.SCHOOL,
+                        geometry=Point(*PHONG_THO_POINT, srid=4326), approved_year=2022, stage_date=date(2022, 8, 5))
+    other_line = ProgrammeNode.objects.exclude(pk=line.pk).first()
+    base = {"capital_plan": plan, "programme_line": line, "work": work, "amount": 100_000_000,
+            "allocated_on": date(2023, 1, 5), "reverses": allocation, "note": "Điều chỉnh"}
+    for changed in ({"work": other}, {"work": None}, {"programme_line": other_line}, {"is_demo": True}):
+        _refused_by_database(lambda changed=changed: Allocation.objects.create(**{**base, **changed}))
+    assert not Allocation.objects.filter(reverses=allocation).exists()
+    Allocation.objects.create(**base)  # the same work, line and flag: accepted
+    payment = disbursement_create(allocation=allocation, amount=200_000_000, paid_on=date(2023, 1, 10), voucher_number="PC-20",
+                                  user=board)
+    _refused_by_database(lambda: Disbursement.objects.create(allocation=allocation, amount=200_000_000, paid_on=date(2023, 1, 11),
+                                                             voucher_number="PC-20-HUY", reverses=payment, is_demo=True))
+    assert not Disbursement.objects.filter(reverses=payment).exists()
