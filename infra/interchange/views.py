@@ -1,6 +1,7 @@
 """Export and import pages. Thin: ask the policy, parse, call one service, render or stream."""
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -20,6 +21,7 @@ from infra.accounts.policy import Action, can
 from infra.interchange.crs import ALLOWED_CRS
 from infra.interchange.exports import FORMATS, export_write
 from infra.interchange.filters import filters_parse
+from infra.interchange.imports.jobs import job_read, job_start
 from infra.interchange.imports.services import works_import
 from infra.interchange.imports.template import template_xlsx
 from infra.interchange.safety import MAX_UPLOAD_BYTES
@@ -138,7 +140,7 @@ def imports_page(request: HttpRequest) -> HttpResponse:
         shutil.rmtree(folder, ignore_errors=True)
         return render(request, "interchange/imports.html", _context(error=" ".join(error.messages)), status=400)
     if report.ok:
-        request.session[_SESSION_KEY] = {"token": token, "name": upload.name, "crs": crs}
+        request.session[_SESSION_KEY] = {"token": token, "name": upload.name, "crs": crs, "rows": len(report.rows)}
     else:
         shutil.rmtree(folder, ignore_errors=True)
     return render(request, "interchange/imports.html", _context(report=report, preview=True))
@@ -148,6 +150,12 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(_SESSION_KEY)
     if not pending:
         return render(request, "interchange/imports.html", _context(error=_expired()), status=400)
+    if pending.get("rows", 0) > settings.IMPORT_BACKGROUND_ROWS:
+        # Many rows: imported by a thread, followed on its own page (imports/jobs.py); the upload stays for it.
+        request.session.pop(_SESSION_KEY, None)
+        job_start(user=request.user, folder=UPLOADS / pending["token"], name=pending["name"], crs=pending["crs"],
+                  rows=pending["rows"])
+        return redirect("imports:job", token=pending["token"])
     path = UPLOADS / pending["token"] / "upload"
     try:
         report = works_import(user=request.user, path=path, name=pending["name"], crs=pending["crs"], dry_run=False)
@@ -157,6 +165,32 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         _forget(request)
     return render(request, "interchange/imports.html", _context(report=report, done=True),
                   status=200 if report.committed else 400)
+
+
+@require_GET
+def import_job(request: HttpRequest, token: str) -> HttpResponse:
+    """How far a background import got (the page reloads itself until it ends), then its report. Only the
+    person who started it sees it."""
+    refused = page_refusal_for(request, Action.WORK_CREATE)
+    if refused:
+        return refused
+    if not _TOKEN.fullmatch(token):
+        raise Http404
+    job = job_read(UPLOADS / token)
+    if job is None or job.get("user") != request.user.pk:
+        raise Http404
+    ended = job["state"] != "running"
+    return render(request, "interchange/imports.html", _context(
+        job=job, report=job.get("report"), done=ended, refresh=not ended,
+        error=job.get("message") or (_interrupted() if job["state"] == "interrupted" else None)))
+
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _interrupted() -> str:
+    return _("The import stopped before it ended (the server restarted): nothing of it was imported. Check the "
+             "file again and import it once more.")
 
 
 def _no_file() -> str:

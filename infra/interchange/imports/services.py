@@ -1,6 +1,7 @@
 """Import works from a file: check it, report every row, then create all rows or none."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,15 @@ class ImportReport:
         return bool(self.rows) and not self.refused
 
 
-def works_import(*, user: Any, path: Path, name: str, crs: Any = None, dry_run: bool = True) -> ImportReport:
+def works_import(*, user: Any, path: Path, name: str, crs: Any = None, dry_run: bool = True,
+                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """Check a file and, unless `dry_run`, create every work in it in one transaction.
 
     Raise PermissionDenied unless the person may create works, ValidationError when the file
     itself is refused (unsafe, unreadable, wrong coordinate system). Row problems are in the
-    report; if any row is refused, nothing is created.
+    report; if any row is refused, nothing is created. `progress` is called with the rows created
+    so far and the rows to create, before the first and after each (within the transaction: what it
+    reports is not yet committed).
     """
     require(user, Action.WORK_CREATE)
     epsg = crs_check(crs) if crs not in (None, "") else None
@@ -53,15 +57,18 @@ def works_import(*, user: Any, path: Path, name: str, crs: Any = None, dry_run: 
         raise ValidationError(_("The file holds no rows."))
     # Every row is checked (and created) against the same province outline: read and prepared once.
     with province_area_kept():
-        return _checked_and_created(user, checked, source, epsg, dry_run)
+        return _checked_and_created(user, checked, source, epsg, dry_run, progress)
 
 
-def _checked_and_created(user: Any, checked: Any, source: Any, epsg: int | None, dry_run: bool) -> ImportReport:
+def _checked_and_created(user: Any, checked: Any, source: Any, epsg: int | None, dry_run: bool,
+                         progress: Callable[[int, int], None] | None) -> ImportReport:
     report = ImportReport(file=checked.name, kind=checked.kind, crs=epsg or source.crs,
                           rows=rows_validate(source, crs=epsg))
     if dry_run or report.refused:
         return report
     with transaction.atomic():
+        if progress:
+            progress(0, len(report.rows))
         for row in report.rows:
             fields = dict(row.fields)
             try:
@@ -75,5 +82,7 @@ def _checked_and_created(user: Any, checked: Any, source: Any, epsg: int | None,
                 report.created = 0
                 return report
             report.created += 1
+            if progress:
+                progress(report.created, len(report.rows))
     report.committed = True
     return report
