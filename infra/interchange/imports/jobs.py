@@ -99,20 +99,21 @@ def _run(folder: Path, base: dict[str, Any], crs: Any) -> None:
         last[0] = now
         _write(folder, {**state, "state": "running", "done": done, "total": total, "beat": now})
 
+    final: dict[str, Any] = {**state, "state": "failed", "message": ""}
     try:
         with translation.override(base["language"]):
+            final["message"] = _("The import stopped on an unexpected error; nothing was imported.")
             try:
                 user = get_user_model().objects.get(pk=base["user"])
                 report = works_import(user=user, path=folder / "upload", name=base["name"], crs=crs, dry_run=False,
                                       progress=progress)
-                _write(folder, {**state, "state": "done" if report.committed else "refused", "done": report.created,
-                                "beat": time.time(), "report": report_data(report)})
+                final = {**state, "state": "done" if report.committed else "refused", "done": report.created,
+                         "report": report_data(report)}
             except ValidationError as error:
-                _write(folder, {**state, "state": "failed", "beat": time.time(), "message": " ".join(error.messages)})
+                final = {**state, "state": "failed", "message": " ".join(error.messages)}
             except Exception:
                 logger.exception("the import in %s failed", folder)
-                _write(folder, {**state, "state": "failed", "beat": time.time(),
-                                "message": _("The import stopped on an unexpected error; nothing was imported.")})
     finally:
         (folder / "upload").unlink(missing_ok=True)
-        connections.close_all()  # this thread's own connections
+        connections.close_all()  # this thread's own connections, before the page can say the job has ended
+        _write(folder, {**final, "beat": time.time()})

@@ -102,3 +102,20 @@ def test_a_running_job_shows_how_far_it_got_and_one_whose_heartbeat_stopped_says
         for child in folder.iterdir():
             child.unlink()
         folder.rmdir()
+
+
+def test_a_background_import_that_fails_says_why_and_imports_nothing(client, reference, settings, tmp_path, request):
+    settings.IMPORT_BACKGROUND_ROWS = 5
+    client.force_login(user_with_role(Role.BOARD, username="ban-loi"))
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + _rows(8), encoding="utf-8")
+    with path.open("rb") as handle:
+        client.post("/imports/", {"file": handle})
+    token = client.session["interchange_import"]["token"]
+    request.addfinalizer(lambda: shutil.rmtree(views.UPLOADS / token, ignore_errors=True))
+    # The file changed between the check and the confirmation (here: emptied): the import refuses it.
+    (views.UPLOADS / token / "upload").write_text(HEADER, encoding="utf-8")
+    url = client.post("/imports/", {"confirm": "1"})["Location"]
+    page = _job_page(client, url)
+    assert 'role="alert"' in page and job_read(views.UPLOADS / token)["state"] == "failed"
+    assert not Work.objects.filter(code__startswith="J-").exists()
