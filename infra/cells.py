@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["EXCEL_CELL_MAX", "REPLACEMENT", "cell_text", "xml_text"]
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+__all__ = ["EXCEL_CELL_MAX", "REPLACEMENT", "cell_text", "printable", "xml_text"]
 
 EXCEL_CELL_MAX = 32_767
 REPLACEMENT = "\ufffd"
@@ -25,6 +28,19 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 def xml_text(text: str) -> str:
     """The text with every character XML 1.0 forbids replaced by U+FFFD."""
     return _XML_FORBIDDEN.sub(REPLACEMENT, text)
+
+
+def printable(value: Any) -> None:
+    """A validator for text people type or import: refuse a control character XML forbids (invisible on screen,
+    and shown as U+FFFD in workbooks and KML), naming it and where it is, rather than store it. Tabs and line
+    breaks are text."""
+    if isinstance(value, str):
+        found = _XML_FORBIDDEN.search(value)
+        if found:
+            raise ValidationError(
+                _("This text holds an invisible control character (U+%(code)04X) at character %(at)d: delete it, or "
+                  "type the text again instead of pasting it."),
+                code="control_character", params={"code": ord(found.group()), "at": found.start() + 1})
 
 
 def cell_text(value: Any) -> Any:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from gis.models import RoadClass, RoadSurface
+from infra.cells import printable
 from infra.constraints import ValidationMixin
 from infra.dates import in_range
 from infra.works.choices import (
@@ -43,11 +44,12 @@ def _geometry_type_matches_category() -> Q:
 class Work(ValidationMixin, models.Model):
     """A work funded under Project 1: a health station, school, road, bridge, water work…"""
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=255)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[printable])
+    name = models.CharField(_("name"), max_length=255, validators=[printable])
     category = models.CharField(_("category"), max_length=16, choices=Category.choices)
-    description = models.TextField(_("description"), blank=True)
-    internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("not shown to the public"))
+    description = models.TextField(_("description"), blank=True, validators=[printable])
+    internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("not shown to the public"),
+                                      validators=[printable])
 
     # Category-specific details; empty where they do not apply.
     school_level = models.CharField(_("school level"), max_length=20, choices=SchoolLevel.choices, blank=True)

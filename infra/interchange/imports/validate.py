@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from gis.models import RoadClass, RoadSurface
 from gis.selectors import commune_resolve
 from infra.accounts.models import Organisation
+from infra.cells import printable
 from infra.interchange.crs import ALLOWED_CRS, WGS84, to_wgs84
 from infra.interchange.imports.readers import RawRow, Source, as_date
 from infra.numbers import WHOLE_NUMBER_HINT, whole_number
@@ -129,6 +130,10 @@ def _row_fields(row: RawRow, reasons: list[str]) -> dict[str, Any]:
     for key in ("name", "description"):
         if values.get(key) is not None:
             fields[key] = unicodedata.normalize("NFC", str(values[key])).strip()
+            try:
+                printable(fields[key])  # as the work's own fields refuse it, said in the preview already
+            except ValidationError as error:
+                reasons += [f"{key}: {message}" for message in error.messages]
     if not fields.get("name"):
         reasons.append(_("The name is missing."))
     category = _choice(values.get("category") or "", Category)
@@ -204,6 +209,14 @@ def _references(values: dict[str, Any], fields: dict[str, Any], reasons: list[st
         fields["contractor"] = contractor
 
 
+def _printable(text: str) -> bool:
+    try:
+        printable(text)
+    except ValidationError:
+        return False
+    return True
+
+
 def rows_validate(source: Source, *, crs: int | None) -> list[RowResult]:
     """Check every row; return each row's result (accepted with its fields, or the reasons)."""
     if source.crs == -1 and crs is None:
@@ -222,6 +235,8 @@ def rows_validate(source: Source, *, crs: int | None) -> list[RowResult]:
         result = RowResult(number=row.number, code=code)
         if not code:
             result.reasons.append(_("The code is missing."))
+        elif not _printable(code):
+            result.reasons.append(_("The code holds an invisible control character."))
         elif code in existing:
             result.reasons.append(_("Duplicate code %(code)s: a work with this code exists.") % {"code": code})
         elif code in seen:

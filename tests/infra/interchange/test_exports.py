@@ -211,12 +211,15 @@ def test_text_no_excel_cell_or_xml_holds_is_said_so_instead_of_cut_or_failing(cl
     # control characters, failing the whole workbook; a KML holding one was no XML at all.
     from django.contrib.gis.geos import GEOSGeometry
 
+    from infra.works.models import Work
     from infra.works.services import work_create
 
     wkt = _long_line()
     assert len(GEOSGeometry(wkt).wkt) > 32_767
-    work_create(user=board, code="PT-LONG", name="Đường\x1fbản Lả", category="road", geometry=GEOSGeometry(wkt, srid=4326),
-                approved_year=2024, description="Mô tả\x0bdòng 2")
+    work = work_create(user=board, code="PT-LONG", name="Đường bản Lả", category="road",
+                       geometry=GEOSGeometry(wkt, srid=4326), approved_year=2024)
+    # Typed or imported today, such text is refused (infra.cells.printable); rows stored before that still hold it.
+    Work.objects.filter(pk=work.pk).update(name="Đường\x1fbản Lả", description="Mô tả\x0bdòng 2")
     book = load_workbook(io.BytesIO(_download(client, auditor, "/exports/xlsx")))
     sheet = book["Công trình"]
     headers = [c.value for c in sheet[1]]

@@ -28,6 +28,8 @@ BAD = {
     # 1.5 to a Vietnamese reader, 1500 to an English one: refused, saying how to write it.
     "dots may separate thousands": "B-7,X,health,2026,\"1,500\",103.36,22.53,\n",
     "Bad number in total_investment": "B-8,X,health,2026,\"1.234,567\",103.36,22.53,\n",
+    # Word's manual line break pasted into a name: refused in the preview, where it is said.
+    "invisible control character (U+000B)": "B-9,Trạm\x0by tế,health,2026,1,103.36,22.53,\n",
 }
 
 

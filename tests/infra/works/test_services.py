@@ -152,3 +152,18 @@ def test_a_date_outside_1900_2100_is_refused_by_the_services_and_nothing_changes
         work_stage_change(work=stored, user=user, to_stage=Stage.APPROVED, occurred_on=date(25, 9, 1))
     assert "occurred_on" in caught.value.message_dict
     assert StageEvent.objects.filter(work=work).count() == events and Work.objects.get(pk=work.pk).stage == stored.stage
+
+
+def test_text_with_an_invisible_control_character_is_refused_saying_where(reference):
+    # Word's manual line break (U+000B) pasted into a name or description was stored, invisible on screen, and
+    # failed every workbook export of the register; it is now refused with where it is. Line breaks are text.
+    user = UserFactory()
+    with pytest.raises(ValidationError) as caught:
+        _create(user, code="W-CC", name="Trạm y tế\x0bbản Mới")
+    assert "U+000B" in caught.value.message_dict["name"][0] and "10" in caught.value.message_dict["name"][0]
+    assert not Work.objects.filter(code="W-CC").exists()
+    work = _create(user, code="W-OK", description="Dòng 1\nDòng 2\tcột")
+    with pytest.raises(ValidationError) as caught:
+        work_update(work=work, user=user, expected_version=work.version, description="Mô tả\x1f")
+    assert "description" in caught.value.message_dict
+    assert Work.objects.get(pk=work.pk).description == "Dòng 1\nDòng 2\tcột"
