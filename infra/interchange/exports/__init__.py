@@ -4,9 +4,9 @@ The access policy decides who may export (Action.EXPORT; the audit bundle Action
 and which works they see; the filters narrow that further.
 
 An export reads the database many times (a workbook's works, then its money and history sheets; the
-bundle's every file, and the audit chain's head), and all of it is read from one state of the
-database (`one_state`): a payment recorded while a bundle is written is in none of its files, not in
-the CSV and missing from the workbook, and the audit entries stop at the head the manifest states.
+bundle's every file, and the audit chain's head). On PostgreSQL all of it is read from one state of
+the database (`one_state`): a payment recorded while a bundle is written is in none of its files, not
+in the CSV and missing from the workbook, and the audit entries stop at the head the manifest states.
 """
 from __future__ import annotations
 
@@ -50,20 +50,22 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
 
 @contextmanager
 def one_state() -> Iterator[None]:
-    """Read everything within from one state of the database: one transaction, on PostgreSQL REPEATABLE READ
-    and READ ONLY (a snapshot taken at its first read; writers go on meanwhile). On SQLite the transaction's
-    first read takes a shared lock that lets no writer commit until the export ends (a writer waits up to
-    its busy timeout, then is told to try again). Inside a transaction already (a test's, a caller's) the
-    reads share that one."""
+    """On PostgreSQL, read everything within from one state of the database: one REPEATABLE READ, READ ONLY
+    transaction (a snapshot taken at its first read; writers go on meanwhile). Inside a transaction already
+    (a test's, a caller's) the reads share that one.
+
+    On SQLite (SpatiaLite, without a write-ahead log) a reader sees one state only by keeping writers from
+    committing: the application's transactions begin IMMEDIATE, so an export would hold the write lock for
+    its whole run, and a second export, a save or a background import's commit would wait for it and fail
+    after the busy timeout. There the export reads as before, statement by statement (docs/interchange.md)."""
     alias = reading_alias()
     connection = connections[alias]
-    if connection.in_atomic_block:
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
     with transaction.atomic(using=alias):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
 
 

@@ -24,7 +24,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from infra.cells import xml_text
-from infra.interchange.columns import BOOL, DATE, FLOAT, INT, MONEY, TEXT, Column, columns_for
+from infra.interchange.columns import BOOL, DATE, FLOAT, INT, MONEY, TEXT, Column, columns_for, neutralise
 from infra.interchange.exports.reference import reference_layers
 from infra.interchange.exports.tabular import Progress, plain
 from infra.interchange.safety import SHAPEFILE_CUT_LIST
@@ -262,7 +262,9 @@ def shapefile_zip_write(out: IO[bytes], *, works: Any, progress: Callable[[str],
         with (shapes / CUT_LIST).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(["layer", "code", "field", "bytes", "bytes_kept_at_most"])
-            writer.writerows((*row, DBF_TEXT_BYTES) for row in cut_texts(works))
+            # For people, in a spreadsheet: a code is neutralised there as in every other CSV (columns.neutralise).
+            writer.writerows((layer, neutralise(code), field, size, DBF_TEXT_BYTES)
+                             for layer, code, field, size in cut_texts(works))
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for member in sorted(shapes.iterdir()):
                 archive.write(member, arcname=member.name)

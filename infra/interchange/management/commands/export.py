@@ -48,15 +48,19 @@ class Command(BaseCommand):
         # Written beside the path under another name and renamed only when whole: an export that fails or is
         # interrupted leaves no file that looks complete, and a file already at the path stays as it was.
         partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        if path.exists() and not path.is_file():
+            partial = path  # a device or a pipe (/dev/stdout): written straight, as nothing can be renamed onto it
         try:
             with partial.open("wb") as out:
                 result = export_write(fmt=options["format"], out=out, user=user, filters=filters,
                                       base_url=options["base_url"], progress=bar)
-            os.replace(partial, path)
+            if partial != path:
+                os.replace(partial, path)
         except PermissionDenied:
             raise CommandError(f"{user.get_username()} may not make this export.") from None
         finally:
-            partial.unlink(missing_ok=True)
+            if partial != path:
+                partial.unlink(missing_ok=True)
         if bar:
             bar.finish()
         if isinstance(result, dict):
