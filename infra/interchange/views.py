@@ -21,7 +21,7 @@ from infra.accounts.policy import Action, can
 from infra.interchange.crs import ALLOWED_CRS
 from infra.interchange.exports import FORMATS, export_write
 from infra.interchange.filters import filters_parse
-from infra.interchange.imports.jobs import job_read, job_start
+from infra.interchange.imports.jobs import JOB_FILE, job_read, job_start
 from infra.interchange.imports.services import works_import
 from infra.interchange.imports.template import template_xlsx
 from infra.interchange.safety import MAX_UPLOAD_BYTES
@@ -150,13 +150,17 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(_SESSION_KEY)
     if not pending:
         return render(request, "interchange/imports.html", _context(error=_expired()), status=400)
+    path = UPLOADS / pending["token"] / "upload"
+    if not path.exists() and not (UPLOADS / pending["token"] / JOB_FILE).exists():
+        _forget(request)  # removed meanwhile (uploads nobody confirmed within a day are swept)
+        return render(request, "interchange/imports.html", _context(error=_expired()), status=400)
     if pending.get("rows", 0) > settings.IMPORT_BACKGROUND_ROWS:
         # Many rows: imported by a thread, followed on its own page (imports/jobs.py); the upload stays for it.
+        # Sent twice, the confirmation starts one job, and both go to its page.
         request.session.pop(_SESSION_KEY, None)
         job_start(user=request.user, folder=UPLOADS / pending["token"], name=pending["name"], crs=pending["crs"],
                   rows=pending["rows"])
         return redirect("imports:job", token=pending["token"])
-    path = UPLOADS / pending["token"] / "upload"
     try:
         report = works_import(user=request.user, path=path, name=pending["name"], crs=pending["crs"], dry_run=False)
     except ValidationError as error:

@@ -174,6 +174,9 @@ def stage_allowed_targets(*, work: Work) -> list[str]:
     return targets
 
 
+_STAGE_CHANGE_LEAVES = frozenset({"geometry", "code", "name", "description", "internal_notes", "planned_start", "planned_end"})
+
+
 @transaction.atomic
 def work_stage_change(
     *,
@@ -220,8 +223,10 @@ def work_stage_change(
         current.progress = 100
         current.actual_end = current.actual_end or occurred_on
     current.version += 1
-    # The geometry cannot change here; skip re-checking it (a database round trip per constraint).
-    current.full_clean(exclude={"geometry"})
+    # Only what a stage change sets is checked again: the geometry cannot change here (re-checking it is a
+    # database round trip per constraint), and a text or planned date stored before a rule refused it (a
+    # control character, a year 25) must not keep the work from moving on; editing the work says so.
+    current.full_clean(exclude=_STAGE_CHANGE_LEAVES)
     _set_history_user(current, user)
     current.save()
     event = StageEvent(work=current, from_stage=previous, to_stage=to_stage, occurred_on=occurred_on, note=note.strip(),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -60,7 +61,8 @@ def job_read(folder: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     if state.get("state") == "running" and (time.time() - state.get("beat", 0) > STALE_SECONDS
-                                           or not _alive(state.get("pid"))):
+                                           or (state.get("host") == socket.gethostname() and not _alive(state.get("pid")))):
+        # A process of another machine (a shared var/imports/) is judged by its heartbeat alone.
         state["state"] = "interrupted"
     return state
 
@@ -78,14 +80,20 @@ def _alive(pid: Any) -> bool:
     return True
 
 
-def job_start(*, user: Any, folder: Path, name: str, crs: Any, rows: int) -> None:
-    """Start importing the upload in `folder` in a thread of this process; its state is in `folder`."""
+def job_start(*, user: Any, folder: Path, name: str, crs: Any, rows: int) -> bool:
+    """Start importing the upload in `folder` in a thread of this process; its state is in `folder`. False when
+    the upload has a job already (a confirmation sent twice): one upload is imported once."""
     now = time.time()
     base = {"user": user.pk, "name": name, "total": rows, "done": 0, "started": now, "beat": now,
-            "language": translation.get_language(), "pid": os.getpid()}
-    _write(folder, {**base, "state": "running"})
+            "language": translation.get_language(), "pid": os.getpid(), "host": socket.gethostname()}
+    try:
+        with (folder / JOB_FILE).open("x", encoding="utf-8") as claim:  # created only if absent: the claim
+            claim.write(json.dumps({**base, "state": "running"}, ensure_ascii=False))
+    except FileExistsError:
+        return False
     thread = threading.Thread(target=_run, args=(folder, base, crs), name=f"import-{folder.name}", daemon=True)
     thread.start()
+    return True
 
 
 def _run(folder: Path, base: dict[str, Any], crs: Any) -> None:

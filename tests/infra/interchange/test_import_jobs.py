@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -86,7 +87,8 @@ def test_a_running_job_shows_how_far_it_got_and_one_whose_heartbeat_stopped_says
     folder.mkdir(parents=True, exist_ok=True)
     try:
         state = {"state": "running", "user": board.pk, "name": "many.csv", "done": 1234, "total": 5000,
-                 "started": time.time(), "beat": time.time(), "language": "vi", "pid": os.getpid()}
+                 "started": time.time(), "beat": time.time(), "language": "vi", "pid": os.getpid(),
+                 "host": socket.gethostname()}
         (folder / JOB_FILE).write_text(json.dumps(state), encoding="utf-8")
         page = client.get(f"/imports/jobs/{token}/").content.decode()
         assert 'http-equiv="refresh"' in page and 'value="1234"' in page and "1234 trên 5000 dòng" in page
@@ -98,6 +100,9 @@ def test_a_running_job_shows_how_far_it_got_and_one_whose_heartbeat_stopped_says
         gone.wait()  # reaped: no process has its id now
         (folder / JOB_FILE).write_text(json.dumps({**state, "pid": gone.pid}), encoding="utf-8")
         assert job_read(folder)["state"] == "interrupted"
+        # A job of another machine sharing var/imports/: its process is not ours to look for; the heartbeat decides.
+        (folder / JOB_FILE).write_text(json.dumps({**state, "pid": gone.pid, "host": "another-machine"}), encoding="utf-8")
+        assert job_read(folder)["state"] == "running"
     finally:
         for child in folder.iterdir():
             child.unlink()
@@ -119,3 +124,33 @@ def test_a_background_import_that_fails_says_why_and_imports_nothing(client, ref
     page = _job_page(client, url)
     assert 'role="alert"' in page and job_read(views.UPLOADS / token)["state"] == "failed"
     assert not Work.objects.filter(code__startswith="J-").exists()
+
+
+def test_a_confirmation_sent_twice_imports_once_and_one_swept_meanwhile_is_said_expired(client, reference, settings,
+                                                                                         tmp_path, request):
+    from infra.interchange.imports.jobs import job_start
+
+    settings.IMPORT_BACKGROUND_ROWS = 5
+    board = user_with_role(Role.BOARD, username="ban-hai-lan")
+    client.force_login(board)
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + _rows(8), encoding="utf-8")
+    with path.open("rb") as handle:
+        client.post("/imports/", {"file": handle})
+    token = client.session["interchange_import"]["token"]
+    folder = views.UPLOADS / token
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
+    assert job_start(user=board, folder=folder, name="many.csv", crs=None, rows=8)
+    assert not job_start(user=board, folder=folder, name="many.csv", crs=None, rows=8), "a second job on one upload"
+    # The page's own confirmation, sent meanwhile, goes to the same job.
+    assert client.post("/imports/", {"confirm": "1"})["Location"].endswith(f"/imports/jobs/{token}/")
+    page = _job_page(client, f"/imports/jobs/{token}/")
+    assert "Đã nhập 8 công trình." in page and Work.objects.filter(code__startswith="J-").count() == 8
+    # An upload removed before its confirmation (swept after a day) is said to be gone: no error page.
+    path.write_text(HEADER + _rows(8).replace("J-", "K-"), encoding="utf-8")
+    with path.open("rb") as handle:
+        client.post("/imports/", {"file": handle})
+    shutil.rmtree(views.UPLOADS / client.session["interchange_import"]["token"])
+    gone = client.post("/imports/", {"confirm": "1"})
+    assert gone.status_code == 400 and "tải tệp lên lại" in gone.content.decode().lower()
+    assert not Work.objects.filter(code__startswith="K-").exists()

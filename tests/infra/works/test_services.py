@@ -167,3 +167,19 @@ def test_text_with_an_invisible_control_character_is_refused_saying_where(refere
         work_update(work=work, user=user, expected_version=work.version, description="Mô tả\x1f")
     assert "description" in caught.value.message_dict
     assert Work.objects.get(pk=work.pk).description == "Dòng 1\nDòng 2\tcột"
+
+
+def test_a_work_stored_before_a_rule_can_still_change_stage(reference):
+    # A description holding Word's line break, or a planned date of year 25, stored before those were refused,
+    # kept the work from changing stage (the change re-checked every field); it re-checks what it sets.
+    user = UserFactory()
+    work = _create(user, code="W-OLD")
+    Work.objects.filter(pk=work.pk).update(description="Mô tả\x0bcũ", planned_start=date(25, 1, 1))
+    event = work_stage_change(work=Work.objects.get(pk=work.pk), user=user, to_stage=Stage.APPROVED,
+                              occurred_on=date(2022, 9, 1))
+    assert event.to_stage == Stage.APPROVED and Work.objects.get(pk=work.pk).stage == Stage.APPROVED
+    # Editing the work itself names what must be mended.
+    stored = Work.objects.get(pk=work.pk)
+    with pytest.raises(ValidationError) as caught:
+        work_update(work=stored, user=user, expected_version=stored.version, name="Trạm y tế xã (mới)")
+    assert {"description", "planned_start"} <= set(caught.value.message_dict)
