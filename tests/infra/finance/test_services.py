@@ -186,3 +186,15 @@ def test_database_holds_a_reversal_to_what_it_reverses_written_around_the_servic
     _refused_by_database(lambda: Disbursement.objects.create(allocation=allocation, amount=200_000_000, paid_on=date(2023, 1, 11),
                                                              voucher_number="PC-20-HUY", reverses=payment, is_demo=True))
     assert not Disbursement.objects.filter(reverses=payment).exists()
+
+
+def test_database_refuses_editing_a_money_row_s_demo_flag(allocation, board):
+    # What a money row says is never edited (0002); its demo flag now neither, so no UPDATE around the services
+    # turns a real payment into a demo one, or a reversal's flag away from its original's.
+    payment = disbursement_create(allocation=allocation, amount=100_000_000, paid_on=date(2023, 1, 10), voucher_number="PC-30",
+                                  user=board)
+    _refused_by_database(lambda: Allocation.objects.filter(pk=allocation.pk).update(is_demo=True))
+    _refused_by_database(lambda: Disbursement.objects.filter(pk=payment.pk).update(is_demo=True))
+    assert not Allocation.objects.get(pk=allocation.pk).is_demo and not Disbursement.objects.get(pk=payment.pk).is_demo
+    Allocation.objects.filter(pk=allocation.pk).update(note="Ghi chú sửa")  # a note is not what the row says
+    assert Allocation.objects.get(pk=allocation.pk).note == "Ghi chú sửa"
