@@ -4,7 +4,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -18,7 +17,6 @@ from infra.finance.services import (
     disbursement_reverse,
     plan_unallocated,
 )
-from infra.money import format_vnd
 
 
 class StructurePolicy(PolicyAdminMixin):
@@ -105,21 +103,6 @@ class ServiceWriteAdmin(PolicyAdminMixin, SimpleHistoryAdmin):
         obj.refresh_from_db()
 
 
-def _kept_from_reversed(data: dict, original: Allocation | Disbursement, names: tuple[str, ...]) -> None:
-    """A reversal takes these from the row it reverses (the services copy them): refuse a form that gives other
-    values, rather than store something other than what was typed without a word."""
-    errors = []
-    for name in names:
-        given, kept = data.get(name), getattr(original, name)
-        if given != kept:
-            label = original._meta.get_field(name).verbose_name
-            errors.append(_("%(field)s: a reversal keeps that of the row it reverses (%(value)s); you gave %(given)s.")
-                          % {"field": capfirst(label), "value": kept if kept is not None else "—",
-                             "given": given if given not in (None, "") else "—"})
-    if errors:
-        raise ValidationError(errors)
-
-
 @admin.register(Allocation)
 class AllocationAdmin(ServiceWriteAdmin):
     list_display = ["allocated_on", "programme_line", "work", "amount", "reverses", "is_demo"]
@@ -129,9 +112,9 @@ class AllocationAdmin(ServiceWriteAdmin):
 
     def write(self, *, user, data):
         if data.get("reverses"):
-            _kept_from_reversed(data, data["reverses"], ("capital_plan", "programme_line", "work"))
             return allocation_reverse(allocation=data["reverses"], amount=data["amount"], on=data["allocated_on"],
-                                      reason=data.get("note", ""), user=user)
+                                      reason=data.get("note", ""), user=user,
+                                      stated={name: data.get(name) for name in ("capital_plan", "programme_line", "work")})
         return allocation_create(capital_plan=data["capital_plan"], programme_line=data["programme_line"], work=data.get("work"),
                                  amount=data["amount"], allocated_on=data["allocated_on"],
                                  decision_number=data.get("decision_number", ""), note=data.get("note", ""), user=user)
@@ -147,13 +130,8 @@ class DisbursementAdmin(ServiceWriteAdmin):
 
     def write(self, *, user, data):
         if data.get("reverses"):
-            original = data["reverses"]
-            _kept_from_reversed(data, original, ("allocation",))
-            if data.get("amount") != original.amount:
-                raise ValidationError(_("A payment reversal cancels the whole payment: its amount is %(amount)s VND, "
-                                        "not %(given)s.") % {"amount": format_vnd(original.amount),
-                                                             "given": format_vnd(data.get("amount") or 0)})
-            return disbursement_reverse(disbursement=original, on=data["paid_on"], reason=data.get("note", ""),
-                                        voucher_number=data.get("voucher_number", ""), user=user)
+            return disbursement_reverse(disbursement=data["reverses"], on=data["paid_on"], reason=data.get("note", ""),
+                                        voucher_number=data.get("voucher_number", ""), user=user,
+                                        stated={name: data.get(name) for name in ("allocation", "amount")})
         return disbursement_create(allocation=data["allocation"], amount=data["amount"], paid_on=data["paid_on"],
                                    voucher_number=data.get("voucher_number", ""), note=data.get("note", ""), user=user)

@@ -8,13 +8,16 @@ Rules, enforced here and again by the database (migration 0002's triggers):
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from infra.finance.models import Allocation, CapitalPlan, Disbursement, ProgrammeNode
@@ -99,14 +102,36 @@ def allocation_create(
 
 
 @transaction.atomic
+def _as_stated(original: Allocation | Disbursement, stated: Mapping[str, Any] | None) -> None:
+    """A reversal takes its target from the row it reverses (and a payment reversal its amount): refuse what a
+    caller states otherwise (a form that asks for them), rather than store something else without a word."""
+    errors = []
+    for name, given in (stated or {}).items():
+        kept = getattr(original, name)
+        if given == kept:
+            continue
+        if name == "amount":
+            errors.append(_("A payment reversal cancels the whole payment: its amount is %(amount)s VND, not %(given)s.")
+                          % {"amount": format_vnd(kept), "given": format_vnd(given or 0)})
+            continue
+        errors.append(_("%(field)s: a reversal keeps that of the row it reverses (%(value)s); you gave %(given)s.")
+                      % {"field": capfirst(original._meta.get_field(name).verbose_name),
+                         "value": kept if kept is not None else "—", "given": given if given not in (None, "") else "—"})
+    if errors:
+        raise ValidationError(errors)
+
+
 def allocation_reverse(
-    *, allocation: Allocation, amount: int | None = None, on: date, reason: str, user: AbstractBaseUser | None
+    *, allocation: Allocation, amount: int | None = None, on: date, reason: str, user: AbstractBaseUser | None,
+    stated: Mapping[str, Any] | None = None,
 ) -> Allocation:
-    """Take back (part of) an allocation with a new row; money already paid cannot be taken back."""
+    """Take back (part of) an allocation with a new row; money already paid cannot be taken back. `stated`: what
+    the caller says of the reversal's plan, line and work, which must be the original's (_as_stated)."""
     if not reason.strip():
         raise ValidationError({"note": _("Give the reason for the reversal.")})
     _not_future(on, "allocated_on")
     original = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    _as_stated(original, stated)
     if original.reverses_id:
         raise ValidationError(_("A reversal cannot itself be reversed; record a new allocation instead."))
     available = allocation_available(allocation=original)
@@ -164,13 +189,16 @@ def disbursement_create(
 
 @transaction.atomic
 def disbursement_reverse(
-    *, disbursement: Disbursement, on: date, reason: str, voucher_number: str, user: AbstractBaseUser | None
+    *, disbursement: Disbursement, on: date, reason: str, voucher_number: str, user: AbstractBaseUser | None,
+    stated: Mapping[str, Any] | None = None,
 ) -> Disbursement:
-    """Cancel a payment with a new row of the same amount; the original stays on the record."""
+    """Cancel a payment with a new row of the same amount; the original stays on the record. `stated`: what the
+    caller says of the reversal's allocation and amount, which must be the original's (_as_stated)."""
     if not reason.strip():
         raise ValidationError({"note": _("Give the reason for the reversal.")})
     _not_future(on, "paid_on")
     original = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
+    _as_stated(original, stated)
     if original.reverses_id:
         raise ValidationError(_("A reversal cannot itself be reversed; record a new payment instead."))
     if original.reversals.exists():
