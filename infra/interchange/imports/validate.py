@@ -130,10 +130,7 @@ def _row_fields(row: RawRow, reasons: list[str]) -> dict[str, Any]:
     for key in ("name", "description"):
         if values.get(key) is not None:
             fields[key] = unicodedata.normalize("NFC", str(values[key])).strip()
-            try:
-                printable(fields[key])  # as the work's own fields refuse it, said in the preview already
-            except ValidationError as error:
-                reasons += [f"{key}: {message}" for message in error.messages]
+            _printable(key, fields[key], reasons)
     if not fields.get("name"):
         reasons.append(_("The name is missing."))
     category = _choice(values.get("category") or "", Category)
@@ -209,12 +206,12 @@ def _references(values: dict[str, Any], fields: dict[str, Any], reasons: list[st
         fields["contractor"] = contractor
 
 
-def _printable(text: str) -> bool:
+def _printable(key: str, text: str, reasons: list[str]) -> None:
+    """The work's own fields refuse a control character (infra.cells.printable): said in the preview already."""
     try:
         printable(text)
-    except ValidationError:
-        return False
-    return True
+    except ValidationError as error:
+        reasons += [f"{key}: {message}" for message in error.messages]
 
 
 def rows_validate(source: Source, *, crs: int | None) -> list[RowResult]:
@@ -235,13 +232,12 @@ def rows_validate(source: Source, *, crs: int | None) -> list[RowResult]:
         result = RowResult(number=row.number, code=code)
         if not code:
             result.reasons.append(_("The code is missing."))
-        elif not _printable(code):
-            result.reasons.append(_("The code holds an invisible control character."))
         elif code in existing:
             result.reasons.append(_("Duplicate code %(code)s: a work with this code exists.") % {"code": code})
         elif code in seen:
             result.reasons.append(_("Duplicate code %(code)s: it appears twice in the file.") % {"code": code})
         seen.add(code)
+        _printable("code", code, result.reasons)
         result.fields = _row_fields(row, result.reasons)
         try:
             geometry = _geometry(row, chosen)
