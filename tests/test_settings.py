@@ -40,7 +40,8 @@ def test_bad_database_url_is_refused(url):
 
 def test_bad_database_url_gives_one_sentence_not_a_traceback():
     env = {**os.environ, "DATABASE_URL": "mysql://root@localhost/infra"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: DATABASE_URL must start with")
@@ -51,14 +52,16 @@ def test_bad_database_url_gives_one_sentence_not_a_traceback():
 @pytest.mark.parametrize("value", ["lots", "-1", "nan", "1e9"])
 def test_a_bad_number_setting_gives_one_sentence(variable, value):
     env = {**os.environ, variable: value}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith(f"error: {variable} must")
 
 
 def test_a_bad_replica_url_names_its_own_setting():
     env = {**os.environ, "DATABASE_URL": "postgis://postgres@127.0.0.1:5432/infra", "DATABASE_REPLICA_URL": "mysql://x/y"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: DATABASE_REPLICA_URL must start with")
 
@@ -104,7 +107,8 @@ def test_production_settings_pass_check_deploy():
 def test_production_settings_refuse_to_start_without_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env["DJANGO_SETTINGS_MODULE"] = "infra.settings_production"
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 2
     assert "SECRET_KEY must be set" in result.stderr
 

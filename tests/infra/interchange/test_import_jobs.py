@@ -26,6 +26,14 @@ def _rows(count: int) -> str:
     return "".join(f"J-{n:03d},Trạm y tế bản {n},health,2026,1.000.000,103.36,22.53\n" for n in range(1, count + 1))
 
 
+def _preview(client, tmp_path, body: str) -> str:
+    """Upload a CSV of `body` rows and return the preview page (the pending import is in the session)."""
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    with path.open("rb") as handle:
+        return client.post("/imports/", {"file": handle}).content.decode()
+
+
 def _job_page(client, url: str, *, seconds: float = 60) -> str:
     """The job's page once the import has ended (the page stops reloading itself)."""
     deadline = time.monotonic() + seconds
@@ -43,11 +51,7 @@ def test_a_large_import_runs_in_the_background_and_its_page_follows_it(client, r
     settings.IMPORT_BACKGROUND_ROWS = 5
     board = user_with_role(Role.BOARD, username="ban-nhap")
     client.force_login(board)
-    path = tmp_path / "many.csv"
-    path.write_text(HEADER + _rows(12), encoding="utf-8")
-    with path.open("rb") as handle:
-        preview = client.post("/imports/", {"file": handle}).content.decode()
-    assert 'name="confirm"' in preview
+    assert 'name="confirm"' in _preview(client, tmp_path, _rows(12))
     confirm = client.post("/imports/", {"confirm": "1"})
     assert confirm.status_code == 302 and "/imports/jobs/" in confirm["Location"]
     url = confirm["Location"]
@@ -71,10 +75,7 @@ def test_a_large_import_runs_in_the_background_and_its_page_follows_it(client, r
 def test_a_small_import_is_still_imported_within_the_request(client, reference, settings, tmp_path):
     settings.IMPORT_BACKGROUND_ROWS = 5
     client.force_login(user_with_role(Role.BOARD, username="ban-nho"))
-    path = tmp_path / "few.csv"
-    path.write_text(HEADER + _rows(3), encoding="utf-8")
-    with path.open("rb") as handle:
-        client.post("/imports/", {"file": handle})
+    _preview(client, tmp_path, _rows(3))
     done = client.post("/imports/", {"confirm": "1"})
     assert done.status_code == 200 and Work.objects.filter(code__startswith="J-").count() == 3
 
@@ -112,10 +113,7 @@ def test_a_running_job_shows_how_far_it_got_and_one_whose_heartbeat_stopped_says
 def test_a_background_import_that_fails_says_why_and_imports_nothing(client, reference, settings, tmp_path, request):
     settings.IMPORT_BACKGROUND_ROWS = 5
     client.force_login(user_with_role(Role.BOARD, username="ban-loi"))
-    path = tmp_path / "many.csv"
-    path.write_text(HEADER + _rows(8), encoding="utf-8")
-    with path.open("rb") as handle:
-        client.post("/imports/", {"file": handle})
+    _preview(client, tmp_path, _rows(8))
     token = client.session["interchange_import"]["token"]
     request.addfinalizer(lambda: shutil.rmtree(views.UPLOADS / token, ignore_errors=True))
     # The file changed between the check and the confirmation (here: emptied): the import refuses it.
@@ -133,10 +131,7 @@ def test_a_confirmation_sent_twice_imports_once_and_one_swept_meanwhile_is_said_
     settings.IMPORT_BACKGROUND_ROWS = 5
     board = user_with_role(Role.BOARD, username="ban-hai-lan")
     client.force_login(board)
-    path = tmp_path / "many.csv"
-    path.write_text(HEADER + _rows(8), encoding="utf-8")
-    with path.open("rb") as handle:
-        client.post("/imports/", {"file": handle})
+    _preview(client, tmp_path, _rows(8))
     token = client.session["interchange_import"]["token"]
     folder = views.UPLOADS / token
     request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
@@ -147,9 +142,7 @@ def test_a_confirmation_sent_twice_imports_once_and_one_swept_meanwhile_is_said_
     page = _job_page(client, f"/imports/jobs/{token}/")
     assert "Đã nhập 8 công trình." in page and Work.objects.filter(code__startswith="J-").count() == 8
     # An upload removed before its confirmation (swept after a day) is said to be gone: no error page.
-    path.write_text(HEADER + _rows(8).replace("J-", "K-"), encoding="utf-8")
-    with path.open("rb") as handle:
-        client.post("/imports/", {"file": handle})
+    _preview(client, tmp_path, _rows(8).replace("J-", "K-"))
     shutil.rmtree(views.UPLOADS / client.session["interchange_import"]["token"])
     gone = client.post("/imports/", {"confirm": "1"})
     assert gone.status_code == 400 and "tải tệp lên lại" in gone.content.decode().lower()
