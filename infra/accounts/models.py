@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from infra.cells import printable
+
 
 class OrganisationKind(models.TextChoices):
     DISTRICT_BOARD = "district_board", _("district project management board")
@@ -20,8 +22,8 @@ class OrganisationKind(models.TextChoices):
 class Organisation(models.Model):
     """A board, agency, committee, contractor or community group."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=[printable])
+    short_name = models.CharField(_("short name"), max_length=60, blank=True, validators=[printable])
     kind = models.CharField(_("kind"), max_length=24, choices=OrganisationKind.choices)
     commune = models.ForeignKey(
         "geo.AdminUnit", verbose_name=_("commune"), null=True, blank=True, on_delete=models.PROTECT,

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from infra.cells import printable
 from infra.dates import in_range
 
 
@@ -25,14 +26,15 @@ class ProgrammeNode(models.Model):
     """
 
     kind = models.CharField(_("kind"), max_length=16, choices=NodeKind.choices)
-    code = models.CharField(_("code"), max_length=40, unique=True)
-    label = models.CharField(_("label as written"), max_length=60, help_text=_("e.g. Dự án 1, Tiểu dự án 1"))
-    name = models.CharField(_("name"), max_length=300)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[printable])
+    label = models.CharField(_("label as written"), max_length=60, help_text=_("e.g. Dự án 1, Tiểu dự án 1"),
+                             validators=[printable])
+    name = models.CharField(_("name"), max_length=300, validators=[printable])
     parent = models.ForeignKey("self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     lead_agency = models.ForeignKey(
         "accounts.Organisation", verbose_name=_("lead agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True, validators=[printable])
     valid_from = models.DateField(_("from"), null=True, blank=True, validators=[in_range])
     valid_to = models.DateField(_("to"), null=True, blank=True, validators=[in_range])
     position = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -69,13 +71,13 @@ class CapitalKind(models.TextChoices):
 class CapitalDecision(models.Model):
     """A legal decision assigning capital, with its total exactly as the text states it."""
 
-    number = models.CharField(_("decision number"), max_length=60)
+    number = models.CharField(_("decision number"), max_length=60, validators=[printable])
     issued_on = models.DateField(_("issued on"), validators=[in_range])
-    issuer = models.CharField(_("issued by"), max_length=200)
-    title = models.CharField(_("title"), max_length=300, blank=True)
+    issuer = models.CharField(_("issued by"), max_length=200, validators=[printable])
+    title = models.CharField(_("title"), max_length=300, blank=True, validators=[printable])
     stated_total = models.BigIntegerField(_("total as stated (VND)"))
     programme = models.ForeignKey(ProgrammeNode, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="decisions")
-    implementing_plan = models.CharField(_("implementing plan"), max_length=200, blank=True)
+    implementing_plan = models.CharField(_("implementing plan"), max_length=200, blank=True, validators=[printable])
 
     history = HistoricalRecords()
 
@@ -133,11 +135,11 @@ class Allocation(models.Model):
     )
     amount = models.BigIntegerField(_("amount (VND)"))
     allocated_on = models.DateField(_("allocated on"), validators=[in_range])
-    decision_number = models.CharField(_("decision number"), max_length=80, blank=True)
+    decision_number = models.CharField(_("decision number"), max_length=80, blank=True, validators=[printable])
     reverses = models.ForeignKey(
         "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, validators=[printable])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -166,11 +168,11 @@ class Disbursement(models.Model):
     allocation = models.ForeignKey(Allocation, verbose_name=_("allocation"), on_delete=models.PROTECT, related_name="disbursements")
     amount = models.BigIntegerField(_("amount (VND)"))
     paid_on = models.DateField(_("paid on"), validators=[in_range])
-    voucher_number = models.CharField(_("voucher number"), max_length=80)
+    voucher_number = models.CharField(_("voucher number"), max_length=80, validators=[printable])
     reverses = models.ForeignKey(
         "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, validators=[printable])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -145,7 +145,8 @@ def allocation_reverse(
     reversal = Allocation(capital_plan=original.capital_plan, programme_line=original.programme_line, work=original.work,
                           amount=amount, allocated_on=on, decision_number=original.decision_number, reverses=original,
                           note=reason.strip(), recorded_by=user, is_demo=original.is_demo)
-    reversal.full_clean()
+    # The decision number is the original's as stored (perhaps before its text was checked): the reversal must stay possible.
+    reversal.full_clean(exclude=["decision_number"])
     reversal._history_user = user
     reversal.save()
     return reversal
@@ -206,7 +207,8 @@ def disbursement_reverse(
     reversal = Disbursement(allocation=original.allocation, amount=original.amount, paid_on=on,
                             voucher_number=voucher_number.strip() or f"{original.voucher_number}-HUY", reverses=original,
                             note=reason.strip(), recorded_by=user, is_demo=original.is_demo)
-    reversal.full_clean()
+    # A voucher number not typed is made from the original's as stored, which must not stop the reversal.
+    reversal.full_clean(exclude=[] if voucher_number.strip() else ["voucher_number"])
     reversal._history_user = user
     reversal.save()
     return reversal

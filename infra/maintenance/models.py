@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from infra.cells import printable
 from infra.dates import in_range
 
 
@@ -34,7 +35,7 @@ class Schedule(models.Model):
 
     work = models.ForeignKey("works.Work", verbose_name=_("work"), on_delete=models.PROTECT, related_name="schedules")
     task_kind = models.CharField(_("task"), max_length=12, choices=TaskKind.choices)
-    description = models.CharField(_("description"), max_length=255, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True, validators=[printable])
     interval_months = models.PositiveSmallIntegerField(
         _("interval (months)"), null=True, blank=True, help_text=_("empty for a one-off task such as a repair")
     )
@@ -48,7 +49,7 @@ class Schedule(models.Model):
     )
     closed_on = models.DateField(_("closed on"), null=True, blank=True, help_text=_("a closed task is no longer due"),
                                  validators=[in_range])
-    closing_note = models.CharField(_("why it was closed"), max_length=255, blank=True)
+    closing_note = models.CharField(_("why it was closed"), max_length=255, blank=True, validators=[printable])
     is_demo = models.BooleanField(_("demo data"), default=False)
 
     history = HistoricalRecords()
@@ -108,9 +109,9 @@ class Inspection(models.Model):
 
     work = models.ForeignKey("works.Work", verbose_name=_("work"), on_delete=models.PROTECT, related_name="inspections")
     inspected_on = models.DateField(_("inspected on"), validators=[in_range])
-    inspector = models.CharField(_("inspector"), max_length=120)
+    inspector = models.CharField(_("inspector"), max_length=120, validators=[printable])
     condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=[printable])
     photos = models.ManyToManyField("works.WorkDocument", verbose_name=_("photos"), blank=True, related_name="inspections")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -137,7 +138,7 @@ class Record(models.Model):
     )
     done_on = models.DateField(_("done on"), validators=[in_range])
     cost = models.BigIntegerField(_("cost (VND)"), default=0)
-    description = models.TextField(_("what was done"))
+    description = models.TextField(_("what was done"), validators=[printable])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -37,6 +37,9 @@ __all__ = [
 
 # Fields schedule_update may change; last_done moves through records, closing through schedule_close.
 SCHEDULE_EDITABLE = frozenset({"task_kind", "description", "interval_months", "starts_on", "responsible", "estimated_cost"})
+# Recording or closing a task re-checks only what it sets: a description stored before its text was checked
+# (infra.cells.printable) must not stop the work being recorded; editing the task names what to mend.
+_SCHEDULE_KEEPS = ["description"]
 # Conditions that call for a repair.
 NEEDS_REPAIR = frozenset({Condition.POOR, Condition.FAILED})
 
@@ -145,7 +148,7 @@ def schedule_close(*, user: AbstractBaseUser | None, schedule: Schedule, on: dat
     _not_future(on, "closed_on", _("A task cannot be closed on a future date."))
     current.closed_on = on
     current.closing_note = note.strip()
-    _save(current, user)
+    _save(current, user, exclude=_SCHEDULE_KEEPS)
     schedule.refresh_from_db()
     return current
 
@@ -264,5 +267,5 @@ def record_create(
             schedule.closed_on = schedule.last_done
             with translation.override(settings.LANGUAGE_CODE):
                 schedule.closing_note = _("done (maintenance record of %(date)s)") % {"date": done_on.strftime("%d/%m/%Y")}
-        _save(schedule, user)
+        _save(schedule, user, exclude=_SCHEDULE_KEEPS)
     return record

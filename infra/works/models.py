@@ -161,8 +161,8 @@ class StageEvent(models.Model):
     from_stage = models.CharField(_("from stage"), max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(_("to stage"), max_length=20, choices=Stage.choices)
     occurred_on = models.DateField(_("date"), validators=[in_range])
-    note = models.TextField(_("note"), blank=True)
-    decision_number = models.CharField(_("decision / record number"), max_length=80, blank=True)
+    note = models.TextField(_("note"), blank=True, validators=[printable])
+    decision_number = models.CharField(_("decision / record number"), max_length=80, blank=True, validators=[printable])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -226,7 +226,7 @@ class WorkDocument(models.Model):
 
     work = models.ForeignKey(Work, verbose_name=_("work"), on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[printable])
     file = models.FileField(_("file"), upload_to=document_upload_to, max_length=200)
     location = models.PointField(_("where the photo was taken"), srid=4326, null=True, blank=True)
     is_public = models.BooleanField(_("public"), default=False)

@@ -227,10 +227,11 @@ def work_stage_change(
     # database round trip per constraint), and a text or planned date stored before a rule refused it (a
     # control character, a year 25) must not keep the work from moving on; editing the work says so.
     current.full_clean(exclude=_STAGE_CHANGE_LEAVES)
-    _set_history_user(current, user)
-    current.save()
     event = StageEvent(work=current, from_stage=previous, to_stage=to_stage, occurred_on=occurred_on, note=note.strip(),
                        decision_number=decision_number.strip(), recorded_by=user)
+    event.full_clean(exclude=["work", "recorded_by"])  # its note and number (length, control characters) before any write
+    _set_history_user(current, user)
+    current.save()
     _set_history_user(event, user)
     event.save()
     if evidence:

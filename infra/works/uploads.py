@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from infra.cells import REPLACEMENT, xml_text
 from infra.works.models import DocumentKind, Work, WorkDocument
 
 __all__ = ["MAX_BYTES", "MAX_PIXELS", "Checked", "document_attach", "document_check_upload", "document_path"]
@@ -115,10 +116,16 @@ def document_path(instance: WorkDocument, filename: str) -> str:
 def document_attach(*, work: Work, user, upload: UploadedFile, kind: str, title: str, is_public: bool = False) -> WorkDocument:
     """Check an upload and attach it to a work; a photo's EXIF position is kept."""
     checked = document_check_upload(upload=upload, kind=kind)
-    title = (title or "").strip() or PurePath(upload.name).stem[:200]
+    # A title not typed is the file's name, less any control character a name may carry (nobody typed it).
+    title = (title or "").strip() or xml_text(PurePath(upload.name).stem).replace(REPLACEMENT, "")[:200]
     document = WorkDocument(work=work, kind=kind, title=title, is_public=is_public, uploaded_by=user, location=checked.location)
+    document.full_clean(exclude=["file"])  # the title and the rest refused before the file is written
     document.file.save(PurePath(upload.name).name, upload, save=False)
-    document.full_clean()
-    document._history_user = user
-    document.save()
+    try:
+        document.full_clean()
+        document._history_user = user
+        document.save()
+    except BaseException:
+        document.file.delete(save=False)  # no file left behind without its row
+        raise
     return document

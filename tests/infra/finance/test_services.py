@@ -198,3 +198,33 @@ def test_database_refuses_editing_a_money_row_s_demo_flag(allocation, board):
     assert not Allocation.objects.get(pk=allocation.pk).is_demo and not Disbursement.objects.get(pk=payment.pk).is_demo
     Allocation.objects.filter(pk=allocation.pk).update(note="Ghi chú sửa")  # a note is not what the row says
     assert Allocation.objects.get(pk=allocation.pk).note == "Ghi chú sửa"
+
+
+def test_a_control_character_in_a_voucher_or_note_is_refused_and_nothing_is_written(allocation, board):
+    for fields, field in (({"voucher_number": "PC\x0b1"}, "voucher_number"), ({"note": "Tạm\x1fứng"}, "note")):
+        with pytest.raises(ValidationError) as caught:
+            disbursement_create(allocation=allocation, amount=1, paid_on=date(2023, 1, 5), user=board,
+                                **{"voucher_number": "PC-1", **fields})
+        assert "U+00" in " ".join(caught.value.message_dict[field])
+    with pytest.raises(ValidationError) as caught:
+        allocation_reverse(allocation=allocation, amount=1, on=date(2023, 2, 1), reason="Điều\x0bchỉnh", user=board)
+    assert "note" in caught.value.message_dict
+    assert not Disbursement.objects.exists() and Allocation.objects.count() == 1
+
+
+def test_figures_stored_before_the_text_rule_can_still_be_reversed(allocation, board):
+    # A decision or voucher number stored with a control character (before such text was refused, or written
+    # around the services) is copied into its reversal: the reversal must not be refused for it.
+    payment = Disbursement.objects.create(allocation=allocation, amount=5, paid_on=date(2023, 1, 5),
+                                          voucher_number="PC\x0b7", recorded_by=board)
+    reversal = disbursement_reverse(disbursement=payment, on=date(2023, 1, 9), reason="Sai", voucher_number="", user=board)
+    assert reversal.voucher_number == "PC\x0b7-HUY" and reversal.amount == 5
+    with pytest.raises(ValidationError):  # a voucher number typed for the reversal is still checked
+        disbursement_reverse(disbursement=Disbursement.objects.create(
+            allocation=allocation, amount=6, paid_on=date(2023, 1, 5), voucher_number="PC-8", recorded_by=board),
+            on=date(2023, 1, 9), reason="Sai", voucher_number="PC\x0b8-H", user=board)
+    old = Allocation.objects.create(capital_plan=allocation.capital_plan, programme_line=allocation.programme_line,
+                                    work=allocation.work, amount=1_000, allocated_on=date(2022, 10, 2),
+                                    decision_number="56\x0bQĐ", recorded_by=board)
+    taken_back = allocation_reverse(allocation=old, on=date(2023, 2, 1), reason="Điều chỉnh", user=board)
+    assert (taken_back.decision_number, taken_back.amount) == ("56\x0bQĐ", 1_000)

@@ -304,3 +304,37 @@ def test_maintenance_dated_in_year_25_is_refused_and_nothing_is_written(people, 
         record_create(user=people["planner"], work=road, done_on=date(25, 5, 1), cost=1_000_000, description="Vá ổ gà")
     assert "1900" in caught.value.message_dict["done_on"][0]
     assert not Record.objects.filter(work=road).exists()
+
+
+def test_upkeep_texts_refuse_a_control_character_and_nothing_is_written(road, people):
+    with pytest.raises(ValidationError) as caught:
+        _schedule(road, people["planner"], description="Phát\x0bquang")
+    assert "U+000B" in " ".join(caught.value.message_dict["description"])
+    schedule = _schedule(road, people["planner"])
+    with pytest.raises(ValidationError) as caught:
+        record_create(user=people["officer"], work=road, schedule=schedule, done_on=date(2026, 2, 1), cost=1,
+                      description="Đã\x1flàm")
+    assert "description" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:
+        schedule_close(user=people["planner"], schedule=schedule, on=date(2026, 2, 1), note="Không\x0bcần")
+    assert "closing_note" in caught.value.message_dict
+    schedule.refresh_from_db()
+    assert (schedule.last_done, schedule.closed_on) == (None, None) and not Record.objects.exists()
+    assert Schedule.objects.count() == 1
+
+
+def test_a_task_described_before_the_text_rule_can_still_be_recorded_and_closed(road, people):
+    # Recording a job re-saves its task: a description stored with a control character (before such text was
+    # refused) must not stop the job being recorded, nor the task being closed; editing the task names it.
+    schedule = _schedule(road, people["planner"])
+    Schedule.objects.filter(pk=schedule.pk).update(description="Phát\x0bquang")
+    record_create(user=people["officer"], work=road, schedule=schedule, done_on=date(2026, 2, 1), cost=1,
+                  description="Phát quang")
+    schedule.refresh_from_db()
+    assert schedule.last_done == date(2026, 2, 1)
+    with pytest.raises(ValidationError) as caught:
+        schedule_update(user=people["planner"], schedule=schedule, estimated_cost=6_000_000)
+    assert "description" in caught.value.message_dict
+    schedule_close(user=people["planner"], schedule=schedule, on=date(2026, 2, 2), note="Bàn giao cho xã")
+    schedule.refresh_from_db()
+    assert schedule.closed_on == date(2026, 2, 2)

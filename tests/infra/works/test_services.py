@@ -183,3 +183,18 @@ def test_a_work_stored_before_a_rule_can_still_change_stage(reference):
     with pytest.raises(ValidationError) as caught:
         work_update(work=stored, user=user, expected_version=stored.version, name="Trạm y tế xã (mới)")
     assert {"description", "planned_start"} <= set(caught.value.message_dict)
+
+
+@pytest.mark.parametrize(("change", "field"), [({"note": "Tạm dừng\x0bdo mưa"}, "note"),
+                                               ({"decision_number": "Q" * 81}, "decision_number")])
+def test_a_stage_changes_note_and_number_are_checked_before_anything_is_written(reference, change, field):
+    # The stage event was saved unchecked: a control character was stored, and on PostgreSQL a decision number
+    # past its 80 characters failed the request after the work had been changed in the same transaction.
+    user = UserFactory()
+    work = _create(user, code="W-EV")
+    with pytest.raises(ValidationError) as caught:
+        work_stage_change(work=work, user=user, to_stage=Stage.APPROVED, occurred_on=date(2022, 9, 1), **change)
+    assert field in caught.value.message_dict
+    stored = Work.objects.get(pk=work.pk)
+    assert (stored.stage, stored.version) == (work.stage, work.version)
+    assert not StageEvent.objects.filter(work=work, to_stage=Stage.APPROVED).exists()

@@ -114,3 +114,20 @@ def test_a_photos_position_is_given_to_the_works_map(client, work):
     (point,) = json.loads(data)
     assert point["title"] == "Hiện trường"
     assert point["lon"] == pytest.approx(103.362, abs=1e-3) and point["lat"] == pytest.approx(22.531, abs=1e-3)
+
+
+@pytest.mark.parametrize(("title", "field_error"), [("Ảnh\x0bnghiệm thu", "U+000B"), ("T" * 201, "at most 200")])
+def test_a_refused_title_leaves_neither_row_nor_file(work, tmp_path, title, field_error):
+    # The file was written before the row was checked, and stayed on disk when the check refused the title.
+    with pytest.raises(ValidationError) as caught:
+        document_attach(work=work, user=None, upload=SimpleUploadedFile("anh.jpg", _jpeg()), kind=DocumentKind.PHOTO,
+                        title=title)
+    assert field_error in " ".join(caught.value.message_dict["title"])
+    assert not WorkDocument.objects.exists()
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_a_file_name_with_a_control_character_gives_a_clean_title(work):
+    document = document_attach(work=work, user=None, upload=SimpleUploadedFile("nghiệm\x1fthu.pdf", PDF),
+                               kind=DocumentKind.DOCUMENT, title=" ")
+    assert document.title == "nghiệmthu"
