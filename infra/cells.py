@@ -17,9 +17,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["EXCEL_CELL_MAX", "REPLACEMENT", "cell_text", "printable", "xml_text"]
+__all__ = ["EXCEL_CELL_MAX", "FORMULA_STARTS", "REPLACEMENT", "cell_text", "printable", "xml_text"]
 
 EXCEL_CELL_MAX = 32_767
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REPLACEMENT = "\ufffd"
 # XML 1.0's Char production leaves out these (and lone surrogates, which no UTF-8 file can hold either).
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from infra.cells import FORMULA_STARTS
 from infra.finance.models import Allocation, Disbursement
 
 __all__ = [
@@ -127,8 +128,6 @@ def header_key(header: Any) -> str | None:
     return IMPORT_KEYS.get(_fold(header))
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The apostrophe is escaped too, so that unneutralise() gives back exactly what was exported.
 _ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from infra.cells import cell_text
+from infra.cells import FORMULA_STARTS, cell_text
 from infra.maintenance.models import Condition, ResponsibleKind, TaskKind
 from infra.maintenance.planner import Plan, line_reasons
 
@@ -22,12 +22,11 @@ __all__ = ["VND_FORMAT", "neutralise", "plan_xlsx"]
 
 VND_FORMAT = '#,##0 "₫"'
 DATE_FORMAT = "dd/mm/yyyy"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: Any) -> Any:
     """Return text that cannot run as a formula in a spreadsheet (other values unchanged)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
