@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from infra.accounts.policy import Action, can
-from infra.maintenance.models import Condition, Inspection, Record, ResponsibleKind, Schedule, TaskKind
+from infra.maintenance.models import Condition, Inspection, Record, ResponsibleKind, Schedule, TaskKind, next_due
 from infra.maintenance.templates import REPAIR_SHARE, TEMPLATES, estimate_cost
 from infra.works.models import DocumentKind, Work
 from infra.works.uploads import document_attach, document_check_upload
@@ -40,6 +40,8 @@ SCHEDULE_EDITABLE = frozenset({"task_kind", "description", "interval_months", "s
 # Recording or closing a task re-checks only what it sets: a description stored before its text was checked
 # (infra.cells.printable) must not stop the work being recorded; editing the task names what to mend.
 _SCHEDULE_KEEPS = ["description"]
+# A task done every 100 years at the most: its due dates stay within the years a date can hold (1900–2100).
+INTERVAL_MONTHS_MAX = 1200
 # Conditions that call for a repair.
 NEEDS_REPAIR = frozenset({Condition.POOR, Condition.FAILED})
 
@@ -71,8 +73,9 @@ def _interval(value: Any, task_kind: str) -> int | None:
         if task_kind != TaskKind.REPAIR:
             raise ValidationError({"interval_months": _("Routine and periodic maintenance need an interval in months.")})
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValidationError({"interval_months": _("The interval must be a whole number of months, at least 1.")})
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= INTERVAL_MONTHS_MAX:
+        raise ValidationError({"interval_months": _("The interval must be a whole number of months, from 1 to %(most)d.")
+                               % {"most": INTERVAL_MONTHS_MAX}})
     return value
 
 
@@ -201,6 +204,9 @@ def inspection_create(
     an open repair task gets no second one: the planner reads the latest condition anyway.
     """
     _require(user, work)
+    # The work's row is locked before anything is written, so that two bad inspections at once cannot both find no
+    # open repair (on PostgreSQL both would pass the check). NO KEY: rows that only refer to the work go on.
+    Work.objects.select_for_update(no_key=True).filter(pk=work.pk).first()
     if condition not in Condition.values:
         raise ValidationError({"condition": _("Unknown condition %(value)r.") % {"value": condition}})
     _not_future(inspected_on, "inspected_on", _("An inspection cannot be dated in the future."))
@@ -221,7 +227,11 @@ def inspection_create(
     ]
     if attached:
         inspection.photos.set(attached)
-    if condition in NEEDS_REPAIR and not work.schedules.filter(task_kind=TaskKind.REPAIR, closed_on__isnull=True).exists():
+    # Only the work's latest inspection speaks for its condition: an older one entered late proposes nothing (the
+    # planner reads the latest condition too).
+    latest = not work.inspections.filter(inspected_on__gt=inspected_on).exists()
+    if condition in NEEDS_REPAIR and latest \
+            and not work.schedules.filter(task_kind=TaskKind.REPAIR, closed_on__isnull=True).exists():
         cost = repair_cost if repair_cost is not None else estimate_cost(investment=work.total_investment,
                                                                          share=REPAIR_SHARE[condition])
         with translation.override(settings.LANGUAGE_CODE):
@@ -232,6 +242,17 @@ def inspection_create(
                           proposed_by=inspection, is_demo=work.is_demo)
         _save(repair, user)
     return inspection
+
+
+def _moves_forward(schedule: Schedule, done_on: date) -> bool:
+    """Whether a job done on `done_on` becomes the task's last time done: never one before its last time, and for a
+    recurring task never done, not one whose next due date would come before the task's own first due date."""
+    if schedule.last_done is not None:
+        return done_on > schedule.last_done
+    if not schedule.is_recurring:
+        return True
+    return next_due(last_done=done_on, starts_on=schedule.starts_on,
+                    interval_months=schedule.interval_months) >= schedule.starts_on
 
 
 @transaction.atomic
@@ -260,8 +281,9 @@ def record_create(
     record = Record(work=work, schedule=schedule, done_on=done_on, cost=cost, description=description.strip(), recorded_by=user)
     _save(record, user)
     if schedule is not None:
-        # An older job entered late does not move the task backwards.
-        if schedule.last_done is None or done_on > schedule.last_done:
+        # An older job entered late does not move the task backwards: neither past a later job, nor, for a task
+        # never done, before the date it first falls due (a job of 2024 would make a task first due in 2026 overdue).
+        if _moves_forward(schedule, done_on):
             schedule.last_done = done_on
         if not schedule.is_recurring:
             schedule.closed_on = schedule.last_done

@@ -43,8 +43,9 @@ def test_a_schedule_is_created_with_its_history_user(road, people):
 
 
 @pytest.mark.parametrize(("interval", "kind"), [(0, TaskKind.ROUTINE), (-1, TaskKind.ROUTINE), (None, TaskKind.ROUTINE),
-                                                (None, TaskKind.PERIODIC), (1.5, TaskKind.ROUTINE), (0, TaskKind.REPAIR)])
-def test_an_interval_under_one_month_is_refused_and_nothing_is_written(road, people, interval, kind):
+                                                (None, TaskKind.PERIODIC), (1.5, TaskKind.ROUTINE), (0, TaskKind.REPAIR),
+                                                (1201, TaskKind.PERIODIC), (32767, TaskKind.REPAIR)])
+def test_an_interval_out_of_range_is_refused_and_nothing_is_written(road, people, interval, kind):
     with pytest.raises(ValidationError) as caught:
         _schedule(road, people["planner"], interval_months=interval, task_kind=kind)
     assert "interval_months" in caught.value.message_dict
@@ -176,6 +177,18 @@ def test_a_second_bad_inspection_does_not_duplicate_an_open_repair_but_one_after
     assert Schedule.objects.filter(task_kind=TaskKind.REPAIR).count() == 2
 
 
+def test_an_older_bad_inspection_entered_late_proposes_no_repair(road, people):
+    # Only the work's latest inspection speaks for its condition: a failed one of 2025 entered after a good one of
+    # 2026 proposed a repair due in 2025, which the plan then put first as long overdue.
+    inspection_create(user=people["officer"], work=road, inspected_on=date(2026, 6, 1), inspector="X", condition=Condition.GOOD)
+    late = inspection_create(user=people["officer"], work=road, inspected_on=date(2025, 3, 1), inspector="X",
+                             condition=Condition.FAILED)
+    assert not late.proposed_repairs.exists() and not Schedule.objects.exists()
+    # one of the same day as the latest, or after it, still proposes
+    inspection_create(user=people["officer"], work=road, inspected_on=date(2026, 6, 1), inspector="Y", condition=Condition.POOR)
+    assert Schedule.objects.get().task_kind == TaskKind.REPAIR
+
+
 def _jpeg() -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, "JPEG")
@@ -207,6 +220,19 @@ def test_closing_a_due_task_moves_its_next_due_date(road, people):
     record_create(user=people["officer"], work=road, done_on=date(2025, 11, 2), cost=1, description="Sổ cũ", schedule=schedule)
     schedule.refresh_from_db()
     assert schedule.last_done == date(2026, 1, 31)
+    assert Record.objects.filter(schedule=schedule).count() == 2
+
+
+def test_an_old_job_does_not_make_a_task_never_done_overdue(road, people):
+    # A job of 2024 entered against a task first due in September 2026 made it due in April 2024: overdue at once.
+    schedule = _schedule(road, people["officer"], starts_on=date(2026, 9, 1), interval_months=3)
+    record_create(user=people["officer"], work=road, done_on=date(2024, 1, 10), cost=1, description="Sổ cũ", schedule=schedule)
+    schedule.refresh_from_db()
+    assert (schedule.last_done, schedule.next_due) == (None, date(2026, 9, 1))
+    # a job done early, less than an interval before the first due date, counts: the next one is an interval on
+    record_create(user=people["officer"], work=road, done_on=date(2026, 7, 10), cost=1, description="Làm sớm", schedule=schedule)
+    schedule.refresh_from_db()
+    assert (schedule.last_done, schedule.next_due) == (date(2026, 7, 10), date(2026, 10, 10))
     assert Record.objects.filter(schedule=schedule).count() == 2
 
 
