@@ -1,5 +1,7 @@
 from django.contrib import admin
-from django.contrib.admin.utils import lookup_spawns_duplicates
+from django.contrib.admin.utils import lookup_spawns_duplicates, unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
@@ -26,7 +28,39 @@ class FoldedSearchMixin:
         return queryset, any(lookup_spawns_duplicates(self.opts, path) for path in fields)
 
 
-class GeoHistoryAdmin(FoldedSearchMixin, LeafletGeoAdminMixin, SimpleHistoryAdmin):
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple_history's admin with its history pages read-only and no wider than the change pages.
+
+    simple_history saves the form of a record's "history version" page when it is posted, for anyone who may
+    only *view* the record (SIMPLE_HISTORY_REVERT_DISABLED hides the button, not the write), and finds the record
+    without the admin's queryset, so a record outside a person's scope could be read or changed there. Here a
+    version page only reads (any other method is refused, 405), both history pages find the record through
+    get_queryset (404 outside it), and `may_read_history` decides who reads them."""
+
+    def may_read_history(self, request, obj) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def history_object(self, request, object_id):
+        """The record whose history is asked for, as the change page finds it; 404 or 403 otherwise."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.may_read_history(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.history_object(request, object_id)
+        return super().history_view(request, object_id, extra_context=extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        self.history_object(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context=extra_context)
+
+
+class GeoHistoryAdmin(FoldedSearchMixin, LeafletGeoAdminMixin, HistoryAdmin):
     """Admin with a Leaflet map widget, the before → after history view and a search that ignores marks."""
 
 

@@ -74,6 +74,10 @@ class PolicyAdminMixin(FoldedSearchMixin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def may_read_history(self, request, obj) -> bool:
+        """The full history (gis.admin.HistoryAdmin's pages) is for those the policy lets read it, of this work."""
+        return can(request.user, Action.HISTORY_READ, self._work_of(obj)) and self.has_view_permission(request, obj)
+
     def get_inline_instances(self, request, obj=None):
         # The inlines' forms read numbers and dates as the admin's own does, whichever app wrote the inline.
         inlines = super().get_inline_instances(request, obj)

@@ -23,6 +23,7 @@ __all__ = [
     "role_of",
     "sees_internal",
     "stages_seen_whole",
+    "works_internal",
     "works_visible",
 ]
 
@@ -131,13 +132,28 @@ _PUBLIC_STAGES = tuple(stage for stage in Stage.values if stage not in PRIVATE_S
 
 
 def sees_internal(user: Any, work: Any | None = None) -> bool:
-    """Whether the person may read internal notes and non-public documents (of this work)."""
+    """Whether the person may read internal notes and non-public documents (of this work; without a work, of
+    every work: a commune officer reads only their communes' and gets False)."""
     role = role_of(user)
     if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
         return True
     if role == Role.COMMUNE_OFFICER:
-        return work is None or _in_scope(user, work)
+        return work is not None and _in_scope(user, work)
     return False
+
+
+def works_internal(user: Any, works: QuerySet | None = None) -> QuerySet:
+    """Narrow a queryset of works to those whose internal facts the person may read (sees_internal of each)."""
+    from infra.works.models import Work
+
+    works = Work.objects.all() if works is None else works
+    role = role_of(user)
+    if role in (Role.BOARD, Role.PLANNER, Role.AUDITOR):
+        return works
+    if role == Role.COMMUNE_OFFICER:
+        scope = commune_scope(user)
+        return works.filter(Q(current_commune_id__in=scope) | Q(approved_commune_id__in=scope))
+    return works.none()
 
 
 def can(user: Any, action: Action, obj: Any | None = None) -> bool:

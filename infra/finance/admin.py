@@ -5,8 +5,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from gis.admin import HistoryAdmin
 from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.policy import Action
 from infra.finance.models import Allocation, CapitalDecision, CapitalPlan, Disbursement, ProgrammeNode
@@ -26,7 +26,7 @@ class StructurePolicy(PolicyAdminMixin):
 
 
 @admin.register(ProgrammeNode)
-class ProgrammeNodeAdmin(StructurePolicy, SimpleHistoryAdmin):
+class ProgrammeNodeAdmin(StructurePolicy, HistoryAdmin):
     list_display = ["label", "name", "kind", "parent", "lead_agency"]
     list_filter = ["kind"]
     search_fields = ["code", "label", "name"]
@@ -39,7 +39,7 @@ class CapitalPlanInline(admin.TabularInline):
 
 
 @admin.register(CapitalDecision)
-class CapitalDecisionAdmin(StructurePolicy, SimpleHistoryAdmin):
+class CapitalDecisionAdmin(StructurePolicy, HistoryAdmin):
     list_display = ["number", "issued_on", "issuer", "stated_total"]
     inlines = [CapitalPlanInline]
 
@@ -60,13 +60,13 @@ class CapitalPlanForm(forms.ModelForm):
 
 
 @admin.register(CapitalPlan)
-class CapitalPlanAdmin(StructurePolicy, SimpleHistoryAdmin):
+class CapitalPlanAdmin(StructurePolicy, HistoryAdmin):
     form = CapitalPlanForm
     list_display = ["decision", "year", "source", "kind", "amount"]
     list_filter = ["year", "source", "kind"]
 
 
-class ServiceWriteAdmin(PolicyAdminMixin, SimpleHistoryAdmin):
+class ServiceWriteAdmin(PolicyAdminMixin, HistoryAdmin):
     """Adds call a service from the form's clean (so its refusal shows on the form); no edits."""
 
     policy_add = Action.MONEY_RECORD

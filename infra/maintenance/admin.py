@@ -8,15 +8,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from simple_history.admin import SimpleHistoryAdmin
 
+from gis.admin import HistoryAdmin
 from infra.accounts.admin_policy import PolicyAdminMixin
-from infra.accounts.policy import Action, works_visible
+from infra.accounts.policy import Action, works_internal, works_visible
 from infra.maintenance.models import Inspection, Record, Schedule
 from infra.maintenance.services import SCHEDULE_EDITABLE, inspection_create, record_create, schedule_create, schedule_update
 
 
-class ServiceAdmin(PolicyAdminMixin, SimpleHistoryAdmin):
+class ServiceAdmin(PolicyAdminMixin, HistoryAdmin):
     """Call a service from the form's clean (so its refusal shows on the form), then show what it wrote."""
 
     policy_add = Action.MAINTENANCE_EDIT
@@ -87,6 +87,10 @@ class InspectionAdmin(FactAdmin):
     list_filter = ["condition", "is_demo"]
     search_fields = ["work__code", "work__name", "inspector"]
     fields = ["work", "inspected_on", "inspector", "condition", "notes"]
+
+    def get_queryset(self, request):
+        # An inspection names its inspector and holds notes: internal facts, read as the work's own page reads them.
+        return super().get_queryset(request).filter(work__in=works_internal(request.user))
 
     def write(self, *, user, data, obj, changed):
         return inspection_create(user=user, work=data["work"], inspected_on=data["inspected_on"], inspector=data["inspector"],

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
-from simple_history.admin import SimpleHistoryAdmin
 
+from gis.admin import HistoryAdmin
 from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.policy import Action, can, sees_internal
 from infra.dates import DateField
@@ -52,7 +52,7 @@ class WorkAdminForm(forms.ModelForm):
         try:
             if data.get("category") and data.get("geometry"):
                 work_check_geometry(category=data["category"], geometry=data["geometry"])
-                self._check_scope(data["geometry"])
+                self._check_scope(data["geometry"], data.get("approved_commune"))
             if self.instance.pk:
                 changes = {name: data[name] for name in self.changed_data if name in EDITABLE_FIELDS and name in data}
                 work_check_changes(work=Work.objects.get(pk=self.instance.pk), changes=changes)
@@ -64,11 +64,12 @@ class WorkAdminForm(forms.ModelForm):
             self.add_error(None, ValidationError(exc.messages))
         return data
 
-    def _check_scope(self, geometry):
+    def _check_scope(self, geometry, approved_commune):
         if self.instance.pk:
             return  # moving an existing work is an edit, which the policy checks per work
         try:
-            work_check_proposer_scope(user=self.request.user if self.request else None, geometry=geometry)
+            work_check_proposer_scope(user=self.request.user if self.request else None, geometry=geometry,
+                                      approved_commune=approved_commune)
         except PermissionDenied as exc:
             raise ValidationError(str(exc)) from None
 
@@ -80,6 +81,12 @@ class StageEventInline(admin.TabularInline):
     can_delete = False
     fields = ["occurred_on", "from_stage", "to_stage", "decision_number", "note", "recorded_by"]
     readonly_fields = fields
+
+    def get_fields(self, request, obj=None):
+        # A stage's note and who recorded it are internal, as on the work's own page.
+        if obj is not None and not sees_internal(request.user, obj):
+            return [field for field in self.fields if field not in ("note", "recorded_by")]
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         # Stage moves go through the lifecycle service ("Change stage"), never a free-form row.
@@ -130,7 +137,28 @@ class DocumentInline(admin.TabularInline):
         return can(request.user, Action.DOCUMENT_UPLOAD, obj) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return can(request.user, Action.DOCUMENT_UPLOAD, obj) and super().has_change_permission(request, obj)
+        # Those who only upload (commune officers) add documents; changing one already there (its file, its title,
+        # whether the public sees it) is the board's.
+        return can(request.user, Action.WORK_EDIT, obj) and super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Publishing a document is the board's: an officer's upload stays internal until the board publishes it.
+        if not can(request.user, Action.WORK_EDIT, obj):
+            return [*self.readonly_fields, "is_public"]
+        return self.readonly_fields
+
+
+class PublicDocumentInline(DocumentInline):
+    """A work's documents for someone who may not read its internal ones: the public ones, read-only."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(is_public=True)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class StageChangeForm(forms.Form):
@@ -150,7 +178,7 @@ class StageChangeForm(forms.Form):
 
 
 @admin.register(Work)
-class WorkAdmin(PolicyAdminMixin, LeafletGeoAdminMixin, SimpleHistoryAdmin):
+class WorkAdmin(PolicyAdminMixin, LeafletGeoAdminMixin, HistoryAdmin):
     form = WorkAdminForm
     policy_add = Action.WORK_PROPOSE
     policy_change = (Action.WORK_EDIT, Action.WORK_PROGRESS)
@@ -172,6 +200,12 @@ class WorkAdmin(PolicyAdminMixin, LeafletGeoAdminMixin, SimpleHistoryAdmin):
         form.request = request
         return form
 
+    def get_inlines(self, request, obj):
+        # Documents not public are for people who may read the work's internal facts.
+        if obj is not None and not sees_internal(request.user, obj):
+            return [PublicDocumentInline if inline is DocumentInline else inline for inline in self.inlines]
+        return self.inlines
+
     def get_fields(self, request, obj=None):
         # Internal notes are for people who may read them (another commune's officer may not).
         fields = super().get_fields(request, obj)
@@ -188,9 +222,7 @@ class WorkAdmin(PolicyAdminMixin, LeafletGeoAdminMixin, SimpleHistoryAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         # Show the work's own changes and, below them, those of its stages, money and upkeep.
-        work = self.get_object(request, object_id)
-        if work is None or not can(request.user, Action.HISTORY_READ, work) and not request.user.has_perm("works.view_work"):
-            raise PermissionDenied
+        work = self.history_object(request, object_id)
         extra = {"related_history": work_related_history(work=work)}
         return super().history_view(request, object_id, extra_context={**(extra_context or {}), **extra})
 

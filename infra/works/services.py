@@ -65,18 +65,21 @@ def work_check_geometry(*, category: str, geometry: GEOSGeometry) -> None:
     )
 
 
-def work_check_proposer_scope(*, user: AbstractBaseUser | None, geometry: GEOSGeometry) -> None:
-    """Raise PermissionDenied unless the person may register a work at this place.
+def work_check_proposer_scope(*, user: AbstractBaseUser | None, geometry: GEOSGeometry, approved_commune: Any = None) -> None:
+    """Raise PermissionDenied unless the person may register a work at this place (and under this commune).
 
-    The board registers works anywhere; a commune officer proposes works in their own communes only.
+    The board registers works anywhere; a commune officer proposes works in their own communes only, and
+    approved under none of another's (which would put the work in that commune's officers' scope).
     """
     if can(user, Action.WORK_CREATE):
         return
-    commune = commune_for_geometry(geometry=geometry)
-    probe = Work(stage=Stage.PROPOSED, current_commune=commune)
-    if not can(user, Action.WORK_PROPOSE, probe):
-        raise PermissionDenied(_("The work lies outside your communes.") if can(user, Action.WORK_PROPOSE)
-                               else _("You are not allowed to do this."))
+    places = [commune_for_geometry(geometry=geometry)]
+    if approved_commune is not None:
+        places.append(approved_commune)
+    for commune in places:
+        if not can(user, Action.WORK_PROPOSE, Work(stage=Stage.PROPOSED, current_commune=commune)):
+            raise PermissionDenied(_("The work lies outside your communes.") if can(user, Action.WORK_PROPOSE)
+                                   else _("You are not allowed to do this."))
 
 
 def _set_history_user(obj: Any, user: AbstractBaseUser | None) -> None:

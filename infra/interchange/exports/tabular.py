@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 
-from infra.accounts.policy import sees_internal
+from infra.accounts.policy import Action, can, sees_internal
 from infra.interchange.columns import BOOL, DATE, FLOAT, GEOMETRY_COLUMNS, INT, MONEY, TEXT, Column, columns_for, neutralise
 from infra.interchange.exports.sheets import (
     DATE_FORMAT,
@@ -120,7 +120,8 @@ def _works_sheet(book: Workbook, *, user: Any, works: Any, progress: Progress | 
 
 
 def xlsx_write(out: IO[bytes], *, user: Any, works: Any, progress: Progress | None = None) -> int:
-    """Write the workbook (works, capital plans, allocations, disbursements, maintenance, history); return the works."""
+    """Write the workbook (works, capital plans, allocations, disbursements, maintenance, and the history for those
+    who may read it: the board and auditors); return the works."""
     # write_only keeps rows on disk, not in memory, whatever the number of works.
     book = Workbook(write_only=True)
     count = _works_sheet(book, user=user, works=works, progress=progress)
@@ -129,7 +130,8 @@ def xlsx_write(out: IO[bytes], *, user: Any, works: Any, progress: Progress | No
     allocations_sheet(book, works=works, narrowed=narrowed)
     disbursements_sheet(book, works=works, narrowed=narrowed)
     maintenance_sheet(book, works=works)
-    history_sheet(book, works=works)
+    if can(user, Action.HISTORY_READ):
+        history_sheet(book, works=works)
     book.save(out)
     if progress:
         progress(count)
