@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -26,5 +24,4 @@ urlpatterns = [
     path("", include("infra.works.urls_board")),
     path("", include("infra.works.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads are read through /documents/<id>/ (the access policy), never from their storage path, even with DEBUG.

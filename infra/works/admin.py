@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
@@ -130,8 +131,13 @@ class DocumentInline(admin.TabularInline):
     form = DocumentForm
     extra = 0
     can_delete = False
-    fields = ["kind", "title", "file", "is_public", "uploaded_by", "uploaded_at"]
-    readonly_fields = ["uploaded_by", "uploaded_at"]
+    fields = ["kind", "title", "file", "opened", "is_public", "uploaded_by", "uploaded_at"]
+    readonly_fields = ["opened", "uploaded_by", "uploaded_at"]
+
+    @admin.display(description=gettext_lazy("read"))
+    def opened(self, obj):
+        # The file as the policy serves it (infra.works.views.document): nothing serves the storage's own address.
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("open")) if obj and obj.pk else "—"
 
     def has_add_permission(self, request, obj=None):
         return can(request.user, Action.DOCUMENT_UPLOAD, obj) and super().has_add_permission(request, obj)

@@ -245,6 +245,13 @@ class WorkDocument(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        """Where the file is read, by those the policy lets read it (infra.works.views.document); never the
+        storage's own address, which nothing serves."""
+        from django.urls import reverse
+
+        return reverse("works:document", args=[self.pk])
+
 
 class WorkFeature(models.Model):
     """A work's Feature as the map, `/api/works/` and `/ogc/` list it, stored as GeoJSON text.

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("layers/<slug:name>.geojson", views.layer, name="layer"),
     path("works/<int:pk>/", views.detail, name="detail"),
+    path("documents/<int:pk>/", views.document, name="document"),
     path("works/map.html", views.print_map, name="print-map"),
 ]

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,7 @@ from gis import selectors as geo
 from gis.layers import COUNT_CAP, on_postgis
 from gis.maps import SHAPES, LegendEntry, PrintedFeature, printable_map_html, symbol_svg
 from gis.models import HARDENED_SURFACES, AdminUnit, AdminUnitLevel, RoadSurface, Village
-from infra.accounts.policy import works_visible
+from infra.accounts.policy import sees_internal, works_visible
 from infra.api.params import WorkMapParams
 from infra.finance.models import Source
 from infra.money import format_million_vnd
@@ -30,7 +31,7 @@ from infra.maintenance.selectors import LAYER_STATUSES
 from infra.network.selectors import run_latest, village_link_join
 from infra.ogc.tiles import TILE_LAYERS
 from infra.works.choices import Category, Stage
-from infra.works.models import Work
+from infra.works.models import Work, WorkDocument
 from infra.works.selectors import WorkFilters, work_detail_context, work_get_visible, works_geojson, works_page
 
 # One symbol per category and one colour per stage, shared by the map, its legend and the printed map.
@@ -214,6 +215,32 @@ def home(request: HttpRequest) -> HttpResponse:
         "connectivity_run": run_latest() is not None,
     }
     return render(request, "works/home.html", context)
+
+
+# What a stored document is, by the suffix its checked content gave it (infra.works.uploads.document_path).
+_DOCUMENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
+
+
+@require_GET
+def document(request: HttpRequest, pk: int) -> HttpResponse:
+    """A work's document or photo, to whoever may see it: a public one of a work they may see, or any of a work
+    whose internal facts they may read. Anything else is as if it did not exist (404)."""
+    found = (WorkDocument.objects.select_related("work").filter(pk=pk, work__in=works_visible(request.user))
+             .only("file", "is_public", "title", "work__current_commune_id", "work__approved_commune_id").first())
+    if found is None or not (found.is_public or sees_internal(request.user, found.work)):
+        raise Http404(_("No such document, or you may not see it."))
+    suffix = PurePath(found.file.name).suffix.lower()
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("No such document, or you may not see it.")) from None
+    response = FileResponse(handle, content_type=_DOCUMENT_TYPES.get(suffix, "application/octet-stream"),
+                            filename=f"{found.title[:100]}{suffix}", as_attachment=suffix not in _DOCUMENT_TYPES)
+    # A public document is the same for everyone; one read as an internal fact is for this person's browser only.
+    response["Cache-Control"] = "public, max-age=86400" if found.is_public else "private, max-age=300"
+    if not found.is_public:
+        response["Vary"] = "Cookie"
+    return response
 
 
 @require_GET

@@ -190,7 +190,7 @@ def project(work: Work, related: _Related, *, base_url: str) -> dict[str, Any]:
     ]
     documents = [
         {"id": str(doc.pk), "documentType": "picture" if doc.kind == "photo" else "projectScope", "title": doc.title,
-         "url": base_url.rstrip("/") + doc.file.url, "datePublished": timezone.localtime(doc.uploaded_at).isoformat()}
+         "url": base_url.rstrip("/") + doc.get_absolute_url(), "datePublished": timezone.localtime(doc.uploaded_at).isoformat()}
         for doc in related.documents[work.pk]
     ]
     completion = None

@@ -131,3 +131,51 @@ def test_a_file_name_with_a_control_character_gives_a_clean_title(work):
     document = document_attach(work=work, user=None, upload=SimpleUploadedFile("nghiệm\x1fthu.pdf", PDF),
                                kind=DocumentKind.DOCUMENT, title=" ")
     assert document.title == "nghiệmthu"
+
+
+def _reader(role, commune_code=None):
+    from gis.models import AdminUnit
+    from infra.accounts.models import Role
+    from tests.factories import user_with_role
+
+    communes = [AdminUnit.objects.get(level="commune", code=commune_code, valid_to=None)] if commune_code else []
+    return user_with_role(role, communes=communes)
+
+
+def test_documents_are_read_through_the_policy_not_their_storage_path(client, work):
+    # Nothing served the uploads in production, and with DEBUG anyone holding a file's address read it, public
+    # or not. Now /documents/<id>/ serves a public document of a work one may see, and an internal one only to
+    # those who may read the work's internal facts.
+    from infra.accounts.models import Role
+    from infra.works.choices import Stage
+    from infra.works.services import work_stage_change
+
+    work_stage_change(work=work, user=None, to_stage=Stage.APPROVED, occurred_on=date(2022, 9, 1))
+    public = document_attach(work=work, user=None, upload=SimpleUploadedFile("qd.pdf", PDF), kind=DocumentKind.DOCUMENT,
+                             title="Quyết định", is_public=True)
+    internal = document_attach(work=work, user=None, upload=SimpleUploadedFile("anh.jpg", _jpeg()), kind=DocumentKind.PHOTO,
+                               title="Ảnh nội bộ")
+    response = client.get(public.get_absolute_url())
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert response["Content-Type"] == "application/pdf" and response["Cache-Control"] == "public, max-age=86400"
+    assert client.get(internal.get_absolute_url()).status_code == 404
+    assert client.get(f"/media/{internal.file.name}").status_code == 404
+    commune = work.current_commune.code
+    other = "03562" if commune != "03562" else "03549"
+    for reader, status in ((_reader(Role.COMMUNE_OFFICER, other), 404), (_reader(Role.COMMUNE_OFFICER, commune), 200),
+                           (_reader(Role.BOARD), 200), (_reader(Role.AUDITOR), 200)):
+        client.force_login(reader)
+        response = client.get(internal.get_absolute_url())
+        assert response.status_code == status, reader.profile.role
+        if status == 200:
+            assert response["Content-Type"] == "image/jpeg" and response["Cache-Control"] == "private, max-age=300"
+    # the work's page links there, not to the storage
+    page = client.get(f"/works/{work.pk}/").content.decode()
+    assert internal.get_absolute_url() in page and internal.file.name not in page
+
+
+def test_a_public_document_of_a_work_not_public_is_not_served(client, work):
+    document = document_attach(work=work, user=None, upload=SimpleUploadedFile("qd.pdf", PDF), kind=DocumentKind.DOCUMENT,
+                               title="Đề xuất", is_public=True)
+    assert client.get(document.get_absolute_url()).status_code == 404  # a proposed work is not public
+    assert client.get("/documents/999999/").status_code == 404
