@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -97,8 +98,10 @@ def geometry_from_geojson(value: Any) -> GEOSGeometry:
         raise ValidationError({"geometry": [_("The geometry must be a GeoJSON geometry object with type and coordinates.")]})
     try:
         geometry = GEOSGeometry(json.dumps({"type": value["type"], "coordinates": value["coordinates"]}))
-    except (GEOSException, ValueError, TypeError):
+    except (GEOSException, GDALException, ValueError, TypeError):  # GDAL reads the GeoJSON: its refusals too
         raise ValidationError({"geometry": [_("The geometry could not be read.")]}) from None
+    if geometry.empty:
+        raise ValidationError({"geometry": [_("The geometry could not be read.")]})
     geometry.srid = 4326
     return geometry
 

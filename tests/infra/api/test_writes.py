@@ -145,6 +145,14 @@ def test_create_a_work_from_a_geojson_feature(api, board):
         ({"type": "Point", "coordinates": [103.36, 22.53], "crs": {"type": "name", "properties": {"name": "/etc/passwd"}}}, "crs"),
         ({"type": "GeometryCollection", "geometries": []}, "Unsupported"),
         ("POINT(103 22)", "GeoJSON geometry object"),
+        # GDAL reads the GeoJSON, and its refusals were a 500
+        ({"type": "Point", "coordinates": ["a", "b"]}, "could not be read"),
+        ({"type": "Point", "coordinates": []}, "could not be read"),
+        ({"type": "Point", "coordinates": [1]}, "could not be read"),
+        ({"type": "Point", "coordinates": [[1, 2]]}, "could not be read"),
+        ({"type": "Point", "coordinates": None}, "could not be read"),
+        ({"type": "Polygon", "coordinates": [1, 2]}, "could not be read"),
+        ({"type": "LineString", "coordinates": [[103.36, 22.53], ["x", 22.54]]}, "could not be read"),
     ],
 )
 def test_create_refuses_bad_geometry_with_a_clear_400(api, board, geometry, message):
