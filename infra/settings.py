@@ -193,6 +193,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
+# A refused form (an expired or missing CSRF token) says so in the person's language (infra.errors).
+CSRF_FAILURE_VIEW = "infra.errors.csrf_failure"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
 # An import of more rows than this is confirmed in the background, with a page that follows it

@@ -25,3 +25,8 @@ urlpatterns = [
     path("", include("infra.works.urls")),
 ]
 # Uploads are read through /documents/<id>/ (the access policy), never from their storage path, even with DEBUG.
+
+handler400 = "infra.errors.bad_request"
+handler403 = "infra.errors.permission_denied"
+handler404 = "infra.errors.page_not_found"
+handler500 = "infra.errors.server_error"
