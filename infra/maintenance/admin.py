@@ -13,7 +13,14 @@ from gis.admin import HistoryAdmin
 from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.policy import Action, works_internal, works_visible
 from infra.maintenance.models import Inspection, Record, Schedule
-from infra.maintenance.services import SCHEDULE_EDITABLE, inspection_create, record_create, schedule_create, schedule_update
+from infra.maintenance.services import (
+    SCHEDULE_EDITABLE,
+    inspection_create,
+    record_create,
+    schedule_create,
+    schedule_state,
+    schedule_update,
+)
 
 
 class ServiceAdmin(PolicyAdminMixin, HistoryAdmin):
@@ -54,13 +61,28 @@ class ServiceAdmin(PolicyAdminMixin, HistoryAdmin):
         pass
 
 
+class ScheduleForm(forms.ModelForm):
+    # The task's state when the form was shown (services.schedule_state): a save over someone else's is refused.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    class Meta:
+        model = Schedule
+        fields = ["work", "task_kind", "description", "interval_months", "starts_on", "responsible", "estimated_cost"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen"].initial = schedule_state(self.instance)
+
+
 @admin.register(Schedule)
 class ScheduleAdmin(ServiceAdmin):
+    form = ScheduleForm
     list_display = ["work", "task_kind", "interval_months", "last_done", "next_due", "responsible", "estimated_cost", "closed_on"]
     list_filter = ["task_kind", "responsible", "is_demo"]
     search_fields = ["work__code", "work__name"]
     fields = ["work", "task_kind", "description", "interval_months", "starts_on", "responsible", "estimated_cost",
-              "last_done", "proposed_by", "closed_on", "closing_note"]
+              "last_done", "proposed_by", "closed_on", "closing_note", "seen"]
 
     def get_readonly_fields(self, request, obj=None):
         derived = ["last_done", "proposed_by", "closed_on", "closing_note"]
@@ -70,7 +92,8 @@ class ScheduleAdmin(ServiceAdmin):
         fields = {name: data[name] for name in SCHEDULE_EDITABLE if name in data}
         if obj is None:
             return schedule_create(user=user, work=data["work"], **fields)
-        return schedule_update(user=user, schedule=obj, **{name: fields[name] for name in changed if name in fields})
+        return schedule_update(user=user, schedule=obj, seen=data.get("seen") or None,
+                               **{name: fields[name] for name in changed if name in fields})
 
 
 class FactAdmin(ServiceAdmin):

@@ -100,6 +100,7 @@ class RecordForm(forms.Form):
 
 class ScheduleForm(forms.Form):
     schedule = forms.IntegerField(widget=forms.HiddenInput, required=False)  # set when changing an existing task
+    seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)  # its state when shown (schedule_state)
     task_kind = forms.ChoiceField(label=_("task"), choices=TaskKind.choices)
     interval_months = WholeNumberField(label=_("interval (months)"), required=False,
                                          help_text=_("empty for a one-off task such as a repair"))

@@ -7,6 +7,7 @@ works services; views always pass the signed-in person.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "record_create",
     "schedule_close",
     "schedule_create",
+    "schedule_state",
     "schedule_update",
     "schedules_apply_templates",
 ]
@@ -121,14 +123,26 @@ def schedule_create(
     return schedule
 
 
+def schedule_state(schedule: Schedule) -> str:
+    """A short digest of what an edit of the task can change: a form keeps the one it was shown with, and
+    schedule_update refuses the edit when the task has changed since (someone else saved meanwhile)."""
+    values = [str(getattr(schedule, name)) for name in sorted(SCHEDULE_EDITABLE)] + [str(schedule.closed_on)]
+    return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:16]
+
+
 @transaction.atomic
-def schedule_update(*, user: AbstractBaseUser | None, schedule: Schedule, **changes: Any) -> Schedule:
-    """Change a schedule's task, interval, first due date, responsible party, cost or description."""
+def schedule_update(*, user: AbstractBaseUser | None, schedule: Schedule, seen: str | None = None, **changes: Any) -> Schedule:
+    """Change a schedule's task, interval, first due date, responsible party, cost or description. `seen`: the
+    task's schedule_state when the person's form was shown; another state now refuses the change, so that two
+    people editing one task cannot silently undo each other's change."""
     unknown = set(changes) - SCHEDULE_EDITABLE
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     current = Schedule.objects.select_for_update().select_related("work").get(pk=schedule.pk)
     _require(user, current.work)
+    if seen is not None and seen != schedule_state(current):
+        raise ValidationError(_("Someone else changed this task while you were editing it, and nothing was saved. Open "
+                                "it again to see it as it is now, then make your change."))
     if current.closed_on is not None:
         raise ValidationError(_("This task is closed; schedule a new one instead."))
     for field, value in changes.items():

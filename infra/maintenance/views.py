@@ -152,7 +152,8 @@ def _forms(work, *, data=None, files=None, action: str | None = None, editing: S
         bound = data if name == action else None
         kwargs = {"work": work} if name == "record" else {}
         if name == "schedule" and editing is not None and bound is None:
-            kwargs["initial"] = {"schedule": editing.pk, **{name: getattr(editing, name) for name in SCHEDULE_FIELDS}}
+            kwargs["initial"] = {"schedule": editing.pk, "seen": services.schedule_state(editing),
+                                 **{name: getattr(editing, name) for name in SCHEDULE_FIELDS}}
         return _FORMS[name](bound, files if name == action else None, prefix=name, **kwargs)
 
     return {name: make(name) for name in _FORMS}
@@ -182,7 +183,8 @@ def _write(request: HttpRequest, work, action: str, form) -> None:
     elif action == "schedule":
         fields = {name: data[name] for name in SCHEDULE_FIELDS}
         if data.get("schedule"):
-            services.schedule_update(user=user, schedule=_work_schedule(work, data["schedule"]), **fields)
+            services.schedule_update(user=user, schedule=_work_schedule(work, data["schedule"]), seen=data["seen"] or None,
+                                     **fields)
         else:
             services.schedule_create(user=user, work=work, **fields)
         messages.success(request, _("Schedule saved."))

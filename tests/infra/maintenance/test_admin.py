@@ -80,3 +80,21 @@ def test_inspections_and_records_cannot_be_edited_in_the_admin(client, staff, ro
         "work": road.pk, "inspected_on": "2026-03-02", "inspector": "Y", "condition": "failed"})
     inspection.refresh_from_db()
     assert (inspection.inspector, inspection.condition) == ("X", "good")
+
+
+def test_a_stale_admin_form_does_not_undo_another_change(client, staff, road):
+    from infra.maintenance.services import schedule_create, schedule_state, schedule_update
+
+    schedule = schedule_create(user=staff["planner"], work=road, task_kind="routine", interval_months=3,
+                               starts_on=date(2026, 1, 1), responsible="community", estimated_cost=1_000_000)
+    client.force_login(staff["planner"])
+    shown = client.get(f"/admin/maintenance/schedule/{schedule.pk}/change/")
+    seen = shown.context["adminform"].form["seen"].value()
+    assert seen == schedule_state(schedule)
+    schedule_update(user=staff["board"], schedule=schedule, estimated_cost=5_000_000)  # someone else, meanwhile
+    response = client.post(f"/admin/maintenance/schedule/{schedule.pk}/change/", {
+        "task_kind": "routine", "interval_months": "6", "starts_on": "2026-01-01", "responsible": "community",
+        "estimated_cost": "1000000", "description": "", "seen": seen})
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    schedule.refresh_from_db()
+    assert (schedule.estimated_cost, schedule.interval_months) == (5_000_000, 3)

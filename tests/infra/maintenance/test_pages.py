@@ -195,6 +195,40 @@ def test_changing_a_task_on_the_page(client, people, register):
     assert (schedule.interval_months, schedule.responsible, schedule.estimated_cost) == (6, "community", 31_000_000)
 
 
+def test_two_people_changing_one_task_cannot_undo_each_other(client, people, register):
+    # Both opened the task's form; the first changed the cost, the second (on the form as it was) the interval.
+    # The second save wrote back the old cost without a word.
+    from django.test import Client
+
+    schedule = Schedule.objects.get(work=register["road"], task_kind=TaskKind.ROUTINE)
+    url = f"/maintenance/works/{register['road'].pk}/?edit={schedule.pk}"
+    first, second = client, Client()
+    first.force_login(people["planner"])
+    second.force_login(people["board"])
+    shown = [c.get(url).context["forms"]["schedule"].initial for c in (first, second)]
+
+    def post(person, form, **changes):
+        fields = {name: form[name] for name in ("task_kind", "interval_months", "starts_on", "responsible", "estimated_cost",
+                                                 "description")}
+        fields.update(changes)
+        data = {"action": "schedule", "schedule-schedule": schedule.pk, "schedule-seen": form["seen"],
+                **{f"schedule-{name}": "" if value is None else str(value) for name, value in fields.items()}}
+        return person.post(url, data)
+
+    assert post(first, shown[0], estimated_cost=5_000_000).status_code == 302
+    response = post(second, shown[1], interval_months=6)
+    assert response.status_code == 400
+    assert vi("Someone else changed this task while you were editing it, and nothing was saved. Open it again to see it "
+              "as it is now, then make your change.") in response.content.decode()
+    schedule.refresh_from_db()
+    assert (schedule.estimated_cost, schedule.interval_months) == (5_000_000, shown[0]["interval_months"])
+    # opened again, the change goes through
+    again = second.get(url).context["forms"]["schedule"].initial
+    assert post(second, again, interval_months=6).status_code == 302
+    schedule.refresh_from_db()
+    assert (schedule.estimated_cost, schedule.interval_months) == (5_000_000, 6)
+
+
 def test_an_unknown_action_is_a_400(client, people, register):
     client.force_login(people["planner"])
     assert client.post(f"/maintenance/works/{register['road'].pk}/", {"action": "delete"}).status_code == 400
