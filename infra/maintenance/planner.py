@@ -60,6 +60,9 @@ __all__ = [
 ]
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
+# A million billion VND: far above any district's upkeep, and below 2**53, so that a workbook (whose numbers are
+# floating point) holds every budget to the đồng.
+BUDGET_MAX = 10**15
 # Worst first; None is a work never inspected, placed between what is known to be fair and good.
 CONDITION_ORDER: dict[str | None, int] = {"failed": 0, "poor": 1, "fair": 2, None: 3, "good": 4}
 POOR_WEIGHT = 2  # extra weight of a poor household on top of counting it as a household
@@ -156,6 +159,8 @@ def check_inputs(*, year: object, budget: object) -> tuple[int, int]:
         checked_budget = whole_number(budget)  # 500.000.000 as people write it (infra.numbers)
         if checked_budget < 0:
             errors["budget"] = _("The budget cannot be negative.")
+        elif checked_budget > BUDGET_MAX:
+            errors["budget"] = _("The budget can be at most %(max)s VND.") % {"max": format_vnd(BUDGET_MAX)}
     except (TypeError, ValueError):
         errors["budget"] = _("The budget must be a whole number of VND, for example 500000000.")
     if errors:

@@ -76,7 +76,9 @@ def plan_view(request: HttpRequest) -> HttpResponse:
         "plan": plan, "commune": commune, "funded": rows(funded), "outside": rows(outside),
         "truncated": len(funded) > PAGE_LINES or len(outside) > PAGE_LINES,
         "has_demo": any(line.candidate.is_demo for line in plan.lines),
-        "xlsx_url": f"{reverse('maintenance:plan-xlsx')}?{urlencode({k: v for k, v in query.items() if v})}",
+        # The workbook of this very plan: the values as read, not the query's text (cut for the form's boxes).
+        "xlsx_url": f"{reverse('maintenance:plan-xlsx')}?"
+                    f"{urlencode({'year': year, 'budget': budget, **({'commune': commune.code} if commune else {})})}",
     })
     return render(request, "maintenance/plan.html", context)
 

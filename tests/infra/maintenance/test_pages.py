@@ -67,13 +67,24 @@ def test_the_plan_ranks_within_the_budget_and_lists_what_falls_outside(client, p
     [("year=2027&budget=-5", "The budget cannot be negative."),
      ("year=abc&budget=5", "The year must be a whole number from %(min)s to %(max)s."),
      ("year=1999&budget=5", "The year must be a whole number from %(min)s to %(max)s."),
-     ("year=2027&budget=5tr", "The budget must be a whole number of VND, for example 500000000.")],
+     ("year=2027&budget=5tr", "The budget must be a whole number of VND, for example 500000000."),
+     ("year=2027&budget=1" + "0" * 40, "The budget can be at most %(max)s VND.")],
 )
 def test_bad_plan_input_gets_a_400_with_the_reason(client, people, register, query, message):
     client.force_login(people["planner"])
     response = client.get(f"/maintenance/?{query}")
     assert response.status_code == 400
-    assert (vi(message) % {"min": 2000, "max": 2100}).replace("'", "&#x27;") in response.content.decode()
+    values = {"min": 2000, "max": 2100} if "year" in message else {"max": "1.000.000.000.000.000"}
+    assert (vi(message) % values).replace("'", "&#x27;") in response.content.decode()
+
+
+def test_the_plans_workbook_link_asks_for_the_plan_shown(client, people, register):
+    # The link was built from the query's text cut to 40 characters, so a long budget (or a padded year) gave a
+    # workbook of another plan than the page's.
+    client.force_login(people["planner"])
+    response = client.get("/maintenance/?year=%202027&budget=" + "0" * 40 + "500000000")
+    assert response.status_code == 200
+    assert response.context["xlsx_url"].endswith("?year=2027&budget=500000000")
 
 
 def test_an_unknown_commune_gets_a_400(client, people, register):
