@@ -224,6 +224,9 @@ LEAFLET_CONFIG = {
     "TILES": [],
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
+    # The admin's map widgets draw on the commune boundaries and villages from this server (no basemap is needed
+    # or fetched), with Vietnamese drawing tools: static/js/admin-map.js.
+    "PLUGINS": {"forms": {"js": ["js/admin-map.js"], "auto-include": False}},
 }
 
 # The home map draws its large layers (works, villages, roads) from vector tiles where the database can
