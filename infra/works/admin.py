@@ -199,7 +199,12 @@ class WorkAdmin(PolicyAdminMixin, LeafletGeoAdminMixin, HistoryAdmin):
     search_fields = ["code", "name"]
     autocomplete_fields = ["approved_commune", "contractor", "villages_served"]
     inlines = [StageEventInline, InvestorInline, DocumentInline]
-    history_list_display = ["version", "stage"]
+    history_list_display = ["version", "stage_label"]
+
+    @admin.display(description=gettext_lazy("stage"))
+    def stage_label(self, record):
+        # The history list's stage as people read it ("handed over", not "handed_over").
+        return Stage(record.stage).label if record.stage in Stage.values else record.stage
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.gis.db.models import GeometryField
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import BigIntegerField, Prefetch, prefetch_related_objects
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from infra.money import format_vnd
 from infra.works.models import Work
 
 
@@ -43,6 +47,30 @@ def _named(model) -> list:
     return lookups
 
 
+def _shown(model_field, value, names: dict[tuple, str]) -> str:
+    """A value as a person reads it: a choice by its label, a related record by its name (not its id), a date as
+    dd/mm/yyyy, a time in Vietnam's, money with its thousands marked, yes or no, and "—" for nothing."""
+    if value is None or value == "":
+        return "—"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.many_to_one:
+        key = (model_field.related_model, value)
+        if key not in names:
+            found = model_field.related_model._base_manager.filter(pk=value).only("pk").first()
+            names[key] = f"{found} (#{value})" if found is not None else f"#{value}"
+        return names[key]
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "d/m/Y H:i")
+    if isinstance(value, date):
+        return date_format(value, "d/m/Y")
+    if isinstance(model_field, BigIntegerField) and isinstance(value, int):
+        return format_vnd(value)
+    return str(value)
+
+
 def _lines(records, label: str) -> list[HistoryLine]:
     """The lines of `records` (one model's history rows), in a fixed number of queries whatever their
     number: each row's previous version (simple_history's `prev_record`, the same object's latest row
@@ -54,6 +82,7 @@ def _lines(records, label: str) -> list[HistoryLine]:
         model = type(instances[0])
         prefetch_related_objects(instances, *_named(model))
     seen: dict[object, list] = {}
+    names: dict[tuple, str] = {}
     lines = []
     for record, instance in zip(records, instances, strict=True):
         earlier = seen.setdefault(instance.pk, [])
@@ -62,7 +91,10 @@ def _lines(records, label: str) -> list[HistoryLine]:
         changes = []
         if record.history_type == "~" and previous is not None:
             delta = record.diff_against(previous)
-            changes = [(str(instance._meta.get_field(c.field).verbose_name), str(c.old), str(c.new)) for c in delta.changes]
+            for change in delta.changes:
+                model_field = instance._meta.get_field(change.field)
+                changes.append((str(model_field.verbose_name), _shown(model_field, change.old, names),
+                                _shown(model_field, change.new, names)))
         lines.append(HistoryLine(when=record.history_date, what=label, record=str(instance),
                                  action=record.get_history_type_display(), who=str(record.history_user or "—"), changes=changes))
     return lines

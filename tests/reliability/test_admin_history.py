@@ -154,3 +154,15 @@ def test_the_workbooks_history_sheet_is_for_those_who_read_history(client, regis
                          read_only=True)
     assert ("Lịch sử" in book.sheetnames) is has_history
     assert "Công trình" in book.sheetnames
+
+
+def test_the_admin_history_list_shows_stages_by_their_labels(client, register):
+    from django.utils import translation
+
+    from infra.works.choices import Stage
+
+    login(client, "auditor")
+    page = client.get(f"/admin/works/work/{register['S-1'].pk}/history/").content.decode()
+    with translation.override("vi"):
+        assert str(Stage.DESIGNED.label) in page
+    assert ">designed<" not in page

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from infra.accounts.models import Role
 from infra.finance.models import CapitalKind, CapitalPlan, ProgrammeNode
@@ -72,6 +73,24 @@ def test_history_page_lists_who_changed_what_in_vietnamese(client, board, late_w
     assert "Cầu treo bản Pho → Cầu treo bản Pho (điều chỉnh)" in page
     assert "truong-ban" in page
     assert "giải ngân" in page.lower()   # the payment's history is there too
+
+
+def test_history_shows_values_as_people_read_them(client, board, late_work):
+    # The page showed raw values: "giai đoạn: proposed → approved", "nhà thầu: None → 34", ISO dates.
+    from infra.accounts.models import Organisation, OrganisationKind
+
+    contractor = Organisation.objects.create(name="Công ty Xây dựng Sìn Hồ", kind=OrganisationKind.CONTRACTOR)
+    late_work.refresh_from_db()
+    work_update(work=late_work, user=board, expected_version=late_work.version, contractor=contractor,
+                planned_end=date(2023, 12, 31), total_investment=3_250_000_000)
+    client.force_login(user_with_role(Role.AUDITOR, username="kiem-toan"))
+    page = client.get(f"/works/{late_work.pk}/history/").content.decode()
+    assert f"— → Công ty Xây dựng Sìn Hồ (#{contractor.pk})" in page
+    assert "30/06/2023 → 31/12/2023" in page
+    assert "3.000.000.000 → 3.250.000.000" in page
+    with translation.override("vi"):
+        assert f"{Stage.PROPOSED.label} → {Stage.APPROVED.label}" in page
+    assert "proposed →" not in page and "None" not in page.split("<main>")[1]
 
 
 def _more_history(work, board, rounds: int) -> None:
