@@ -78,7 +78,8 @@ class ScheduleForm(forms.ModelForm):
 @admin.register(Schedule)
 class ScheduleAdmin(ServiceAdmin):
     form = ScheduleForm
-    list_display = ["work", "task_kind", "interval_months", "last_done", "next_due", "responsible", "estimated_cost", "closed_on"]
+    list_display = ["work", "task_kind", "interval_months", "last_done", "next_due", "responsible", "estimated_cost", "closed_on",
+                    "is_demo"]
     list_filter = ["task_kind", "responsible", "is_demo"]
     search_fields = ["work__code", "work__name"]
     fields = ["work", "task_kind", "description", "interval_months", "starts_on", "responsible", "estimated_cost",
@@ -106,7 +107,7 @@ class FactAdmin(ServiceAdmin):
 
 @admin.register(Inspection)
 class InspectionAdmin(FactAdmin):
-    list_display = ["work", "inspected_on", "condition", "inspector"]
+    list_display = ["work", "inspected_on", "condition", "inspector", "is_demo"]
     list_filter = ["condition", "is_demo"]
     search_fields = ["work__code", "work__name", "inspector"]
     fields = ["work", "inspected_on", "inspector", "condition", "notes"]
@@ -129,7 +130,7 @@ class RecordForm(forms.ModelForm):
 @admin.register(Record)
 class RecordAdmin(FactAdmin):
     form = RecordForm
-    list_display = ["work", "done_on", "cost", "schedule"]
+    list_display = ["work", "done_on", "cost", "schedule", "is_demo"]
     list_filter = ["is_demo"]
     search_fields = ["work__code", "work__name"]
 

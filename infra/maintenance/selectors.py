@@ -113,6 +113,7 @@ class DueTask:
     responsible: str
     next_due: date
     estimated_cost: int
+    is_demo: bool = False
 
     def overdue_on(self, today: date) -> bool:
         return self.next_due < today
@@ -135,9 +136,9 @@ def tasks_due(*, user=None, within_days: int, today: date | None = None, commune
         .filter(due__lte=today + timedelta(days=within_days))
         .order_by("responsible", "commune_name", "due", "work__code", "id")
         .values_list("id", "work_id", "work__code", "work__name", "commune_name", "task_kind", "description", "responsible",
-                     "due", "estimated_cost")
+                     "due", "estimated_cost", "is_demo")
     )
-    return [DueTask(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7], r[8], r[9]) for r in rows]
+    return [DueTask(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7], r[8], r[9], r[10]) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ def plan_view(request: HttpRequest) -> HttpResponse:
                "may_export": can(request.user, Action.EXPORT)}
     if not query["year"] and not query["budget"]:
         context["due"] = tasks_due(user=request.user, within_days=DUE_SOON_DAYS, today=today)[:PAGE_LINES]
+        context["has_demo"] = any(task.is_demo for task in context["due"])
         return render(request, "maintenance/plan.html", context)
     try:
         year, budget, commune = parse_plan_query(request.GET)

@@ -186,7 +186,8 @@ def _gain(gain: ProposalGain) -> dict[str, Any]:
     return {
         "rank": gain.rank, "work_ids": gain.work_ids, "investment_vnd": gain.investment,
         "work": None if gain.work is None else {"id": gain.work.pk, "code": gain.work.code, "name": gain.work.name,
-                                                "stage": gain.work.stage, "category": gain.work.category},
+                                                "stage": gain.work.stage, "category": gain.work.category,
+                                                "is_demo": gain.work.is_demo},
         "villages": gain.villages, "people": gain.people, "poor_households": gain.poor_households,
         "villages_hardened": gain.villages_hardened, "people_hardened": gain.people_hardened,
         "poor_households_hardened": gain.poor_households_hardened,
@@ -214,8 +215,8 @@ def connectivity_summary(*, run: Run, user) -> dict[str, Any]:
         "communes": [{"id": row.commune_id, "code": row.commune.code, "name": row.commune.name,
                       "centre_attach_m": row.centre_attach_m, **_indicators(row)} for row in commune_results(run)],
         "villages": [{"id": row.village_id, "code": row.village.code, "name": row.village.name,
-                      "commune_id": row.commune_id, "commune": row.commune.name, "status": row.status,
-                      "population": row.population,
+                      "is_demo": row.village.is_demo, "commune_id": row.commune_id, "commune": row.commune.name,
+                      "status": row.status, "population": row.population,
                       "poor_households": row.poor_households, "attach_m": row.attach_m, "path_m": row.path_m,
                       "hardened_share": row.hardened_share, "path_all_season": row.path_all_season,
                       "all_season_route": row.all_season_route, "near_all_season": row.near_all_season}

@@ -249,3 +249,30 @@ def test_budget_fits_the_total_exactly():
     amounts = budget(raw=[300, 5000, 1200, 777, 9999], total=10_000_000_000)
     assert sum(amounts) == 10_000_000_000
     assert all(a > 0 and a % 1_000_000 == 0 for a in amounts)
+
+
+def test_demo_rows_are_labelled_wherever_they_are_shown(demo, reference, client):
+    # Pages that listed demo rows without a label: the due list, connectivity, a work's history, OGC's HTML.
+    from django.utils import translation
+
+    from infra.accounts.models import Role
+    from infra.works.models import Work
+    from tests.factories import user_with_role
+
+    client.force_login(user_with_role(Role.BOARD, username="xem-mau"))
+    with translation.override("vi"):
+        banner = str(translation.gettext("Demo data: villages, local roads, works and money on this map are synthetic "
+                                         "examples, not real records."))
+    due = client.get("/maintenance/")
+    assert due.status_code == 200 and due.context["due"], "the demo has upkeep due"
+    page = due.content.decode()
+    assert page.count('class="badge-demo"') >= len([t for t in due.context["due"] if t.is_demo]) > 0 and banner in page
+    work = Work.objects.filter(is_demo=True).order_by("pk").first()
+    assert 'class="badge-demo"' in client.get(f"/works/{work.pk}/history/").content.decode()
+    assert 'class="badge-demo"' in client.get("/ogc/collections/works/items?f=html&limit=5").content.decode()
+    assert 'class="badge-demo"' in client.get(f"/ogc/collections/works/items/{work.pk}?f=html").content.decode()
+    call_command("connectivity", verbosity=0)
+    summary = client.get("/api/connectivity/").json()
+    assert summary["villages"] and all(village["is_demo"] is True for village in summary["villages"])
+    assert all(proposal["work"]["is_demo"] is True for proposal in summary["proposals"])
+    assert 'class="badge-demo"' in client.get("/connectivity/").content.decode()
