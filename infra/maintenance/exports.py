@@ -50,8 +50,9 @@ def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[A
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
 
 
-def plan_xlsx(plan: Plan, *, today: date, commune: str = "") -> bytes:
-    """Return the plan as XLSX bytes: a sheet of all ranked lines (in or outside the budget) and a summary."""
+def plan_xlsx(plan: Plan, *, today: date, commune: str = "", saved: str = "") -> bytes:
+    """Return the plan as XLSX bytes: a sheet of all ranked lines (in or outside the budget) and a summary (which
+    names the saved plan it was read from, when it was: `saved`)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     headers = [_("Rank"), _("In budget"), _("Work code"), _("Work"), _("Commune"), _("Task"), _("Description"),
@@ -74,6 +75,7 @@ def plan_xlsx(plan: Plan, *, today: date, commune: str = "") -> bytes:
         [_("Planned (VND)"), plan.total], [_("Left (VND)"), plan.left], [_("Asked for by all due tasks (VND)"), plan.demand],
         [_("Lines in the budget"), len(plan.funded)], [_("Lines outside the budget"), len(plan.outside)],
         [_("Made on"), today], [_("Of the planned, demo data (VND)"), plan.demo_total],
+        *([[_("Saved plan"), saved]] if saved else []),
     ]
     _sheet(workbook, _("Summary"), [_("Item"), _("Value")], summary, money=set(), dates=set(), widths=[36, 22])
     sheet = workbook[_("Summary")]

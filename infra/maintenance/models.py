@@ -154,3 +154,72 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work.code}: {self.done_on:%d/%m/%Y}"
+
+
+class SavedPlan(models.Model):
+    """A yearly plan as it was made on a day, kept as it was: its inputs, totals and every line.
+
+    The plan page works the plan out from the data of the moment, so a plan discussed on Monday could read other
+    numbers on Friday (a cost edited, a job recorded, a task added) without a word. A saved plan never changes:
+    its page and its workbook are read from these rows, and its page says what the plan made today with the same
+    inputs would change (infra.maintenance.saved)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    budget = models.BigIntegerField(_("budget (VND)"))
+    commune = models.ForeignKey("geo.AdminUnit", verbose_name=_("commune"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    as_of = models.DateField(_("made from the data of"), validators=[in_range])
+    made_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("saved by"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("note"), max_length=255, blank=True, validators=[printable])
+    total = models.BigIntegerField(_("planned (VND)"))
+    demand = models.BigIntegerField(_("asked for by all due tasks (VND)"))
+
+    class Meta:
+        verbose_name = _("saved maintenance plan")
+        verbose_name_plural = _("saved maintenance plans")
+        ordering = ["-made_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(budget__gte=0) & Q(total__gte=0) & Q(total__lte=models.F("budget")),
+                                              name="saved_plan_within_budget")]
+
+    def __str__(self) -> str:
+        return f"{self.year} · {self.made_at:%d/%m/%Y %H:%M}"
+
+
+class SavedPlanLine(models.Model):
+    """One line of a saved plan: the task and its work as the plan saw them, and what the plan made of it."""
+
+    plan = models.ForeignKey(SavedPlan, on_delete=models.PROTECT, related_name="lines")
+    rank = models.PositiveIntegerField()
+    funded = models.BooleanField()
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="+")
+    work = models.ForeignKey("works.Work", on_delete=models.PROTECT, related_name="+")
+    work_code = models.CharField(max_length=40)
+    work_name = models.CharField(max_length=255)
+    commune = models.CharField(max_length=200, blank=True)
+    task_kind = models.CharField(max_length=12, choices=TaskKind.choices)
+    description = models.CharField(max_length=255, blank=True)
+    responsible = models.CharField(max_length=20, blank=True)
+    next_due = models.DateField()
+    interval_months = models.PositiveSmallIntegerField(null=True)
+    unit_cost = models.BigIntegerField()
+    households = models.IntegerField()
+    poor_households = models.IntegerField()
+    condition = models.CharField(max_length=8, blank=True)
+    inspected_on = models.DateField(null=True)
+    is_demo = models.BooleanField()
+    rounds = models.PositiveIntegerField()
+    cost = models.BigIntegerField()
+    overdue = models.BooleanField()
+    failed = models.BooleanField()
+    weighted = models.BigIntegerField()
+    left_before = models.BigIntegerField()
+    left_after = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["plan", "rank"]
+        constraints = [models.UniqueConstraint(fields=["plan", "rank"], name="saved_plan_line_rank_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.work_code}: {self.get_task_kind_display()}"

@@ -29,8 +29,9 @@ from infra.maintenance.forms import (
     parse_commune,
     parse_plan_query,
 )
-from infra.maintenance.models import Inspection, Record, Schedule, TaskKind
+from infra.maintenance.models import Inspection, Record, SavedPlan, Schedule, TaskKind
 from infra.maintenance.planner import line_reasons
+from infra.maintenance.saved import plan_changes, plan_save, saved_plan
 from infra.maintenance.selectors import DUE_SOON_DAYS, calendar_tasks, maintenance_geojson, plan_for, plan_readable, tasks_due
 from infra.works.models import Work
 from infra.works.selectors import work_get_visible
@@ -67,21 +68,94 @@ def plan_view(request: HttpRequest) -> HttpResponse:
         context["errors"] = error.message_dict
         return render(request, "maintenance/plan.html", context, status=400)
     plan = plan_for(user=request.user, year=year, budget=budget, commune=commune, today=today)
+    context.update({
+        **_plan_tables(plan, today=today), "commune": commune, "may_save": can(request.user, Action.MAINTENANCE_PLAN),
+        # The workbook of this very plan: the values as read, not the query's text (cut for the form's boxes).
+        "xlsx_url": f"{reverse('maintenance:plan-xlsx')}?"
+                    f"{urlencode({'year': year, 'budget': budget, **({'commune': commune.code} if commune else {})})}",
+    })
+    return render(request, "maintenance/plan.html", context)
+
+
+def _plan_tables(plan, *, today) -> dict:
+    """What the plan's pages show of its lines: the first PAGE_LINES of each table, with why each ranks there."""
 
     def rows(lines):
         return [{"line": line, "task": TaskKind(line.candidate.task_kind).label,
                  "reasons": line_reasons(line, plan=plan, today=today)} for line in lines[:PAGE_LINES]]
 
     funded, outside = plan.funded, plan.outside
-    context.update({
-        "plan": plan, "commune": commune, "funded": rows(funded), "outside": rows(outside),
-        "truncated": len(funded) > PAGE_LINES or len(outside) > PAGE_LINES,
-        "has_demo": any(line.candidate.is_demo for line in plan.lines),
-        # The workbook of this very plan: the values as read, not the query's text (cut for the form's boxes).
-        "xlsx_url": f"{reverse('maintenance:plan-xlsx')}?"
-                    f"{urlencode({'year': year, 'budget': budget, **({'commune': commune.code} if commune else {})})}",
-    })
-    return render(request, "maintenance/plan.html", context)
+    return {"plan": plan, "funded": rows(funded), "outside": rows(outside),
+            "truncated": len(funded) > PAGE_LINES or len(outside) > PAGE_LINES,
+            "has_demo": any(line.candidate.is_demo for line in plan.lines)}
+
+
+@require_http_methods(["GET", "POST"])
+def plans_view(request: HttpRequest) -> HttpResponse:
+    """The saved plans (GET), or save the plan of the year, budget and commune posted, as the data stand now (POST)."""
+    if request.method == "POST":
+        refused = page_refusal(request, can(request.user, Action.MAINTENANCE_PLAN))
+        if refused:
+            return refused
+        try:
+            year, budget, commune = parse_plan_query(request.POST)
+            saved = plan_save(user=request.user, year=year, budget=budget, commune=commune, note=request.POST.get("note", ""))
+        except ValidationError as error:
+            return _bad_request(error)
+        expected = request.POST.get("total", "")
+        if expected and expected != str(saved.total):
+            # Saved as the data stand now; the person looked at a plan whose total was different.
+            messages.warning(request, _("The plan changed after you looked at it: it was saved as it is now. Check it below."))
+        else:
+            messages.success(request, _("Plan saved."))
+        return redirect(reverse("maintenance:saved", args=[saved.pk]))
+    refused = page_refusal(request, plan_readable(request.user))
+    if refused:
+        return refused
+    plans = SavedPlan.objects.select_related("commune", "made_by").order_by("-made_at", "-id")[:PAGE_LINES]
+    return render(request, "maintenance/plans.html", {"plans": plans})
+
+
+def _saved(request: HttpRequest, pk: int) -> SavedPlan | HttpResponse:
+    refused = page_refusal(request, plan_readable(request.user))
+    if refused:
+        return refused
+    found = SavedPlan.objects.select_related("commune", "made_by").filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such saved plan."))
+    return found
+
+
+@require_GET
+def saved_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A saved plan as it was saved, and what the plan made today with its inputs would change."""
+    found = _saved(request, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    plan = saved_plan(found)
+    today = timezone.localdate()
+    now = plan_for(user=request.user, year=found.year, budget=found.budget, commune=found.commune, today=today)
+    context = {**_plan_tables(plan, today=found.as_of), "saved": found, "commune": found.commune, "now": now,
+               "changes": plan_changes(plan, now)[:PAGE_LINES], "may_export": can(request.user, Action.EXPORT)}
+    return render(request, "maintenance/saved.html", context)
+
+
+@require_GET
+def saved_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A saved plan's workbook, from its stored lines."""
+    found = _saved(request, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    if not can(request.user, Action.EXPORT):
+        raise PermissionDenied
+    commune = f"{found.commune.unit_type} {found.commune.name}" if found.commune else ""
+    made = timezone.localtime(found.made_at).strftime("%d/%m/%Y %H:%M")
+    label = _("#%(id)s, saved on %(when)s by %(who)s") % {"id": found.pk, "when": made, "who": found.made_by or "—"}
+    content = plan_xlsx(saved_plan(found), today=found.as_of, commune=commune,
+                        saved=f"{label}{': ' + found.note if found.note else ''}")
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="maintenance-plan-{found.year}-saved-{found.pk}.xlsx"'
+    return response
 
 
 @require_GET

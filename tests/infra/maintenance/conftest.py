@@ -8,7 +8,8 @@ from django.contrib.gis.geos import LineString, Point
 
 from gis.models import AdminUnit
 from infra.accounts.models import Role
-from infra.maintenance.models import Schedule
+from infra.maintenance.models import Condition, ResponsibleKind, Schedule, TaskKind
+from infra.maintenance.services import inspection_create, schedule_create
 from infra.works.choices import STAGE_ORDER, Category, Stage
 from infra.works.models import Work
 from infra.works.services import work_create, work_stage_change
@@ -71,3 +72,15 @@ def road(make_work):
 def other_road(make_work):
     """A handed-over road in xã Dào San, outside the Phong Thổ officer's communes."""
     return make_work(code="ROAD-DS", commune=DAO_SAN, households=60, poor=10)
+
+
+@pytest.fixture
+def register(road, other_road, people):
+    """An overdue routine task on each road, and a poor inspection of the Phong Thổ road (proposing a repair)."""
+    for work, cost in ((road, 30_000_000), (other_road, 20_000_000)):
+        schedule_create(user=people["planner"], work=work, task_kind=TaskKind.ROUTINE, interval_months=3,
+                        starts_on=date(2025, 1, 31), responsible=ResponsibleKind.COMMUNE_COMMITTEE, estimated_cost=cost,
+                        description="Phát quang")
+    inspection_create(user=people["planner"], work=road, inspected_on=date(2026, 3, 2), inspector="Cán bộ xã",
+                      condition=Condition.POOR, repair_cost=150_000_000)
+    return {"road": road, "other_road": other_road}

@@ -7,8 +7,7 @@ import pytest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from infra.maintenance.models import Condition, Inspection, Record, ResponsibleKind, Schedule, TaskKind
-from infra.maintenance.services import inspection_create, schedule_create
+from infra.maintenance.models import Inspection, Record, Schedule, TaskKind
 
 pytestmark = pytest.mark.django_db
 
@@ -17,18 +16,6 @@ def vi(message: str) -> str:
     """The message as a Vietnamese page shows it (the msgid until the catalogue has it)."""
     with translation.override("vi"):
         return gettext(message)
-
-
-@pytest.fixture
-def register(road, other_road, people):
-    """An overdue routine task on each road, and a poor inspection of the Phong Thổ road (proposing a repair)."""
-    for work, cost in ((road, 30_000_000), (other_road, 20_000_000)):
-        schedule_create(user=people["planner"], work=work, task_kind=TaskKind.ROUTINE, interval_months=3,
-                        starts_on=date(2025, 1, 31), responsible=ResponsibleKind.COMMUNE_COMMITTEE, estimated_cost=cost,
-                        description="Phát quang")
-    inspection_create(user=people["planner"], work=road, inspected_on=date(2026, 3, 2), inspector="Cán bộ xã",
-                      condition=Condition.POOR, repair_cost=150_000_000)
-    return {"road": road, "other_road": other_road}
 
 
 # ---- the plan page ----------------------------------------------------------------------------------

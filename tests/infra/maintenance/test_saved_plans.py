@@ -1,0 +1,97 @@
+"""A saved plan keeps its numbers whatever changes later, and says what the plan made today would change."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from infra.maintenance.models import SavedPlan, SavedPlanLine, Schedule, TaskKind
+from infra.maintenance.services import record_create, schedule_update
+from tests.infra.maintenance.test_pages import vi
+
+pytestmark = pytest.mark.django_db
+
+QUERY = {"year": "2027", "budget": "200000000"}
+
+
+def _lines(plan):
+    return [(line.rank, line.candidate.work_code, line.candidate.task_kind, line.funded, line.cost) for line in plan.lines]
+
+
+def _workbook(response) -> dict:
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    summary = {row[0]: row[1] for row in book.worksheets[1].iter_rows(min_row=2, values_only=True)}
+    return {"rows": [(row[0], row[2], row[11]) for row in rows], "summary": summary}
+
+
+def test_a_saved_plan_keeps_its_numbers_and_says_what_changed_since(client, people, register):
+    client.force_login(people["planner"])
+    live = client.get("/maintenance/", QUERY).context["plan"]
+    response = client.post("/maintenance/plans/", {**QUERY, "note": "Trình UBND huyện", "total": str(live.total)})
+    saved = SavedPlan.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/maintenance/plans/{saved.pk}/"
+    assert (saved.year, saved.budget, saved.total, saved.note) == (2027, 200_000_000, live.total, "Trình UBND huyện")
+    assert SavedPlanLine.objects.filter(plan=saved).count() == len(live.lines)
+    page = client.get(f"/maintenance/plans/{saved.pk}/")
+    assert _lines(page.context["plan"]) == _lines(live) and page.context["changes"] == []
+    before = _workbook(client.get(f"/maintenance/plans/{saved.pk}.xlsx"))
+
+    # Later: the Dào San road's routine task costs more, and a job on the Phong Thổ road is recorded.
+    ds = Schedule.objects.get(work=register["other_road"], task_kind=TaskKind.ROUTINE)
+    schedule_update(user=people["planner"], schedule=ds, estimated_cost=25_000_000)
+    pt = Schedule.objects.get(work=register["road"], task_kind=TaskKind.ROUTINE)
+    record_create(user=people["officer"], work=register["road"], schedule=pt, done_on=date(2026, 11, 30), cost=1,
+                  description="Phát quang")
+    now = client.get("/maintenance/", QUERY).context["plan"]
+    assert _lines(now) != _lines(live)
+
+    page = client.get(f"/maintenance/plans/{saved.pk}/")
+    assert _lines(page.context["plan"]) == _lines(live)  # the saved plan, unchanged
+    changed = {(change.work_code, change.task_kind) for change in page.context["changes"]}
+    assert ("ROAD-DS", TaskKind.ROUTINE) in changed
+    assert vi("cost changed") in page.content.decode()
+    after = _workbook(client.get(f"/maintenance/plans/{saved.pk}.xlsx"))
+    assert after == before
+    assert after["summary"][vi("Planned (VND)")] == live.total
+    assert "Trình UBND huyện" in after["summary"][vi("Saved plan")]
+    listing = client.get("/maintenance/plans/").content.decode()
+    assert f"/maintenance/plans/{saved.pk}/" in listing and "Trình UBND huyện" in listing
+
+
+def test_saving_a_plan_that_changed_meanwhile_says_so(client, people, register):
+    client.force_login(people["planner"])
+    response = client.post("/maintenance/plans/", {**QUERY, "total": "1"}, follow=True)
+    assert response.status_code == 200 and SavedPlan.objects.count() == 1
+    assert vi("The plan changed after you looked at it: it was saved as it is now. Check it below.") \
+        in response.content.decode()
+
+
+@pytest.mark.parametrize(("who", "save", "read"), [("planner", 302, 200), ("board", 403, 200), ("auditor", 403, 200),
+                                                    ("officer", 403, 403)])
+def test_who_saves_and_reads_saved_plans(client, people, register, who, save, read):
+    client.force_login(people["planner"])
+    client.post("/maintenance/plans/", QUERY)
+    saved = SavedPlan.objects.get()
+    client.force_login(people[who])
+    assert client.post("/maintenance/plans/", QUERY).status_code == save
+    assert SavedPlan.objects.count() == (2 if save == 302 else 1)
+    assert client.get(f"/maintenance/plans/{saved.pk}/").status_code == read
+    assert client.get("/maintenance/plans/").status_code == read
+
+
+@pytest.mark.parametrize("data", [{"year": "2027", "budget": "-1"}, {"year": "x", "budget": "1"},
+                                  {**QUERY, "note": "Trình\x0bhuyện"}, {**QUERY, "commune": "99999"}])
+def test_bad_input_saves_nothing(client, people, register, data):
+    client.force_login(people["planner"])
+    response = client.post("/maintenance/plans/", data)
+    assert response.status_code == 400
+    assert not SavedPlan.objects.exists() and not SavedPlanLine.objects.exists()
+
+
+def test_an_unknown_saved_plan_is_a_404(client, people):
+    client.force_login(people["planner"])
+    assert client.get("/maintenance/plans/999/").status_code == 404
+    assert client.get("/maintenance/plans/999.xlsx").status_code == 404
