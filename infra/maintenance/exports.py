@@ -78,6 +78,11 @@ def plan_xlsx(plan: Plan, *, today: date, commune: str = "", saved: str = "") ->
         *([[_("Saved plan"), saved]] if saved else []),
     ]
     _sheet(workbook, _("Summary"), [_("Item"), _("Value")], summary, money=set(), dates=set(), widths=[36, 22])
+    if plan.left_out:
+        _sheet(workbook, _("Not planned"), [_("Work code"), _("Work"), _("Stage"), _("Task"), _("Next due"),
+                                            _("Cost per round (VND)"), _("Demo data")],
+               [[t.work_code, t.work_name, t.stage_label, t.task_label, t.next_due, t.estimated_cost, yes if t.is_demo else ""]
+                for t in plan.left_out], money={6}, dates={5}, widths=[16, 40, 24, 22, 12, 16, 8])
     sheet = workbook[_("Summary")]
     for row in (4, 5, 6, 7, 11):
         sheet.cell(row=row, column=2).number_format = VND_FORMAT

@@ -118,6 +118,7 @@ class Plan:
     start: date
     end: date
     lines: list[PlanLine] = field(default_factory=list)  # all, in rank order
+    left_out: list = field(default_factory=list)  # tasks due on works not in use, not planned (selectors.tasks_left_out)
 
     @property
     def funded(self) -> list[PlanLine]:

@@ -72,11 +72,49 @@ def _latest_inspection() -> QuerySet[Inspection]:
     return Inspection.objects.filter(work=OuterRef("work")).order_by("-inspected_on", "-id")
 
 
+# Upkeep is planned for works in use: completed and accepted, handed over, or in operation. A task on a work not (yet,
+# or no longer) in use (proposed, under construction, suspended) is listed apart and not planned: it would take budget
+# from works people use.
+IN_USE = (Stage.COMPLETED, Stage.HANDED_OVER, Stage.IN_OPERATION)
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """An open task due in the plan's year on a work not in use, which the plan leaves out."""
+
+    work_id: int
+    work_code: str
+    work_name: str
+    stage: str
+    task_kind: str
+    next_due: date
+    estimated_cost: int
+    is_demo: bool
+
+    @property
+    def stage_label(self) -> str:
+        return str(Stage(self.stage).label)
+
+    @property
+    def task_label(self) -> str:
+        return str(TaskKind(self.task_kind).label)
+
+
+def tasks_left_out(*, user, year: int, commune: AdminUnit | None = None) -> list[LeftOut]:
+    """Return the open tasks due by the end of `year` on works the person may see that are not in use (IN_USE)."""
+    rows = (
+        _open_schedules(user=user, commune=commune).exclude(work__stage__in=IN_USE)
+        .annotate(due=NextDue()).filter(due__lte=date(year, 12, 31)).order_by("work__code", "due", "id")
+        .values_list("work_id", "work__code", "work__name", "work__stage", "task_kind", "due", "estimated_cost", "is_demo")
+    )
+    return [LeftOut(*row) for row in rows]
+
+
 def plan_candidates(*, user, year: int, commune: AdminUnit | None = None) -> list[Candidate]:
-    """Return the open tasks due by the end of `year` on works the person may see, as the planner's input."""
+    """Return the open tasks due by the end of `year` on works in use the person may see, as the planner's input."""
     latest = _latest_inspection()
     rows = (
-        _open_schedules(user=user, commune=commune)
+        _open_schedules(user=user, commune=commune).filter(work__stage__in=IN_USE)
         .annotate(due=NextDue(), latest_condition=Subquery(latest.values("condition")[:1]),
                   latest_on=Subquery(latest.values("inspected_on")[:1]),
                   commune_name=Coalesce("work__current_commune__name", "work__approved_commune__name"))
@@ -98,7 +136,9 @@ def plan_for(*, user, year: object, budget: object, commune: AdminUnit | None = 
     """Return the ranked, budget-bounded plan for a year (raise ValidationError for a bad year or budget)."""
     year, budget = check_inputs(year=year, budget=budget)
     today = today or timezone.localdate()
-    return build_plan(plan_candidates(user=user, year=year, commune=commune), year=year, budget=budget, today=today)
+    plan = build_plan(plan_candidates(user=user, year=year, commune=commune), year=year, budget=budget, today=today)
+    plan.left_out = tasks_left_out(user=user, year=year, commune=commune)
+    return plan
 
 
 @dataclass(frozen=True)

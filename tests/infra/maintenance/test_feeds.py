@@ -62,7 +62,9 @@ def test_the_plan_workbook_has_numbers_as_numbers_a_frozen_filtered_header_and_n
     assert sheet.auto_filter.ref == f"A1:Q{sheet.max_row}"
     header = [cell.value for cell in sheet[1]]
     rows = [dict(zip(header, (cell for cell in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
-    assert len(rows) == 5  # four routine tasks and the failed bridge's repair
+    assert len(rows) == 4  # three routine tasks on works in use and the failed bridge's repair
+    # the proposed work's task is not planned: it is on a sheet of its own
+    assert [row[0] for row in book.worksheets[2].iter_rows(min_row=2, values_only=True)] == ["DX-1"]
     cost_header = header[11]
     for row in rows:
         cell = row[cost_header]

@@ -1,13 +1,16 @@
 """The plan page, a work's maintenance page and its forms, as each role sees them; bad input gets a 400."""
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from openpyxl import load_workbook
 
-from infra.maintenance.models import Inspection, Record, Schedule, TaskKind
+from infra.maintenance.models import Inspection, Record, ResponsibleKind, Schedule, TaskKind
+from infra.maintenance.services import schedule_create
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +233,22 @@ def test_two_people_changing_one_task_cannot_undo_each_other(client, people, reg
 def test_an_unknown_action_is_a_400(client, people, register):
     client.force_login(people["planner"])
     assert client.post(f"/maintenance/works/{register['road'].pk}/", {"action": "delete"}).status_code == 400
+
+
+def test_tasks_on_works_not_in_use_are_listed_apart_not_planned(client, people, register, make_work):
+    # A repair on a work still under construction was funded first, ahead of works people use.
+    from infra.works.choices import Stage
+
+    building = make_work(code="ROAD-XD", stage=Stage.UNDER_CONSTRUCTION)
+    schedule_create(user=people["planner"], work=building, task_kind=TaskKind.REPAIR, interval_months=None,
+                    starts_on=date(2025, 6, 1), responsible=ResponsibleKind.CONTRACTOR, estimated_cost=10_000_000)
+    client.force_login(people["planner"])
+    response = client.get("/maintenance/?year=2027&budget=200000000")
+    plan = response.context["plan"]
+    assert "ROAD-XD" not in {line.candidate.work_code for line in plan.lines}
+    assert [(task.work_code, task.stage) for task in plan.left_out] == [("ROAD-XD", Stage.UNDER_CONSTRUCTION)]
+    page = response.content.decode()
+    assert vi("Not planned: the work is not in use") in page and "ROAD-XD" in page
+    book = load_workbook(io.BytesIO(client.get("/maintenance/plan.xlsx?year=2027&budget=200000000").content), read_only=True)
+    rows = list(book[vi("Not planned")].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in rows] == ["ROAD-XD"]
