@@ -52,14 +52,42 @@
     return !box || box.checked;
   }
 
-  function loadError(label) {
-    statusLine.textContent = T.loadError + (label ? ": " + label : "");
+  // Layers that could not be loaded, by the name people read (the layer's own box in the list), with the server's
+  // reason when it gave one. The status line keeps saying so whatever it says next (the works' count), until
+  // the layer loads.
+  var failed = {};
+  function layerLabel(name) {
+    var box = document.querySelector('#map-layers input[data-layer="' + name + '"]');
+    var label = box && box.closest("label");
+    return label ? label.textContent.trim() : "";
+  }
+  function setStatus(text) {
+    var names = Object.keys(failed).map(function (name) { return failed[name]; });
+    statusLine.textContent = text + (names.length ? (text ? " — " : "") + T.loadError + ": " + names.join("; ") : "");
+  }
+  function loadError(name, error) {
+    var reason = error && error.reason ? " (" + error.reason + ")" : "";
+    failed[name] = (layerLabel(name) || name) + reason;
+    setStatus("");
+  }
+  function loaded(name) {
+    if (failed[name]) { delete failed[name]; setStatus(""); }
   }
 
   function fetchJson(url, signal) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" }, signal: signal })
       .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
+        if (!response.ok) {
+          // The API says why in its own words ({"detail": …} or a field's list of reasons); keep them.
+          return response.json().catch(function () { return {}; }).then(function (body) {
+            var error = new Error(String(response.status));
+            var detail = body && (body.detail || Object.keys(body).map(function (key) {
+              return [].concat(body[key]).join(" ");
+            }).join(" "));
+            error.reason = typeof detail === "string" ? detail.slice(0, 200) : "";
+            throw error;
+          });
+        }
         return response.json();
       });
   }
@@ -69,8 +97,9 @@
       var layer = L.geoJSON(data, options);
       layers[name] = layer;
       if (shown(name)) { layer.addTo(map); }
+      loaded(name);
       return layer;
-    }).catch(function () { loadError(name); });
+    }).catch(function (error) { loadError(name, error); });
   }
 
   function openPopup(latlng, content, options) {
@@ -95,6 +124,7 @@
       layer.on("featureclick", function (e) { openPopup(e.latlng, options.popup(e.feature.properties)); });
     }
     layer.on("tileerror", function () { loadError(name); });
+    layer.on("load", function () { loaded(name); });
     layer.on("loading load add remove", function () { if (window.worksMapReady !== undefined) { settle(); } });
     layers[name] = layer;   // added to the map at the start, once the view is set
     return layer;
@@ -205,7 +235,7 @@
     }).on("featureclick", function (e) {
       fetchJson(config.urls.work.replace("/0/", "/" + encodeURIComponent(e.feature.id) + "/")).then(function (work) {
         openPopup(e.latlng, S.works.popup(work), { maxWidth: 340 });
-      }).catch(function () { loadError(T.loadError); });
+      }).catch(function (error) { loadError("works", error); });
     });
   }
 
@@ -280,7 +310,7 @@
     restack();
     var capped = data.numberMatched === undefined || data.numberMatched > data.numberReturned;
     bboxMode = bboxMode || capped;
-    statusLine.textContent = capped ? format(T.capped, { count: data.numberReturned }) : matchText(data);
+    setStatus(capped ? format(T.capped, { count: data.numberReturned }) : matchText(data));
   }
 
   // GeoJSON works come from the API with the filters. Tiled works are asked again of the tiles with the
@@ -289,7 +319,7 @@
     if (pending) { pending.abort(); }
     pending = new AbortController();
     window.worksMapReady = false;
-    statusLine.textContent = T.loading;
+    setStatus(T.loading);
     var params = filterParams();
     if (tiled.works) {
       layers.works.setQuery(params.toString());
@@ -304,12 +334,13 @@
     }
     return fetchJson(config.urls.works + "?" + params.toString(), pending.signal).then(function (data) {
       pending = null;
-      if (tiled.works) { statusLine.textContent = matchText(data); } else { drawWorks(data); }
+      loaded("works");
+      if (tiled.works) { setStatus(matchText(data)); } else { drawWorks(data); }
       settle();
     }).catch(function (error) {
       if (error && error.name === "AbortError") { return; }
       pending = null;
-      loadError(T.loadError);
+      loadError("works", error);
       settle();
     });
   }

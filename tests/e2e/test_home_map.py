@@ -156,3 +156,14 @@ def test_the_popup_writes_figures_with_the_page_language_s_marks(page, live_serv
         assert page.outside_requests == []
     finally:
         page.context.clear_cookies()  # the browser is shared by the tests after this one
+
+
+def test_a_layer_that_fails_to_load_is_named_and_stays_said(page, live_server, hostile_work):
+    # A base layer that failed was hidden without a word: the works' count overwrote the error straight away,
+    # and when said at all, the layer was named by its English key ("villages").
+    page.route("**/api/villages/**", lambda route: route.abort())
+    open_map(page, live_server.url + "/")
+    label = page.locator('#map-layers input[data-layer="villages"]').locator("xpath=..").inner_text().strip()
+    status = page.locator("#map-status").inner_text()
+    assert "công trình phù hợp" in status and label in status and "villages" not in status
+    assert status.count("Không tải được lớp bản đồ") == 1
