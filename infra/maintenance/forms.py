@@ -106,7 +106,8 @@ class ScheduleForm(forms.Form):
                                          help_text=_("empty for a one-off task such as a repair"))
     starts_on = DateField(label=_("first due from"), widget=_DATE)
     responsible = forms.ChoiceField(label=_("responsible"), choices=ResponsibleKind.choices)
-    estimated_cost = WholeNumberField(label=_("estimated cost (VND)"), initial=0)
+    estimated_cost = WholeNumberField(label=_("estimated cost (VND)"), required=False,
+                                      help_text=_("empty when not estimated yet: the plan lists the task apart"))
     description = forms.CharField(label=_("description"), max_length=255, required=False)
 
 

@@ -42,7 +42,9 @@ class Schedule(models.Model):
     last_done = models.DateField(_("last done"), null=True, blank=True, validators=[in_range])
     starts_on = models.DateField(_("first due from"), validators=[in_range])
     responsible = models.CharField(_("responsible"), max_length=20, choices=ResponsibleKind.choices)
-    estimated_cost = models.BigIntegerField(_("estimated cost (VND)"), default=0)
+    # None: not estimated yet (a work whose investment is unknown gives no estimate): the plan lists such a task
+    # apart instead of taking it for free. 0 is a task that costs the budget nothing (done by the community).
+    estimated_cost = models.BigIntegerField(_("estimated cost (VND)"), null=True, blank=True, default=None)
     proposed_by = models.ForeignKey(
         "Inspection", verbose_name=_("proposed by inspection"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="proposed_repairs",
@@ -203,7 +205,7 @@ class SavedPlanLine(models.Model):
     responsible = models.CharField(max_length=20, blank=True)
     next_due = models.DateField(validators=[in_range])
     interval_months = models.PositiveSmallIntegerField(null=True)
-    unit_cost = models.BigIntegerField()
+    unit_cost = models.BigIntegerField(null=True)  # None: not estimated
     households = models.IntegerField()
     poor_households = models.IntegerField()
     condition = models.CharField(max_length=8, blank=True)

@@ -78,7 +78,7 @@ class Candidate:
     work_name: str
     task_kind: str
     next_due: date
-    unit_cost: int                      # estimated cost of one round, VND
+    unit_cost: int | None               # estimated cost of one round, VND; None: not estimated
     interval_months: int | None = None  # None: a one-off task
     households: int = 0
     poor_households: int = 0
@@ -109,6 +109,11 @@ class PlanLine:
     @property
     def urgent(self) -> bool:
         return self.overdue or self.failed
+
+    @property
+    def estimated(self) -> bool:
+        """Whether the task has a cost estimate (one without is never funded: line_reasons says why)."""
+        return self.candidate.unit_cost is not None
 
 
 @dataclass
@@ -210,12 +215,16 @@ def build_plan(candidates: Iterable[Candidate], *, year: int, budget: int, today
         rounds = rounds_in_period(next_due=candidate.next_due, interval_months=candidate.interval_months, start=start, end=end)
         if rounds == 0:
             continue
-        cost = rounds * candidate.unit_cost
+        # A task not estimated costs nothing in the sums and is never funded: it is ranked after every estimated
+        # line, so that it is listed (outside the budget, saying why) and takes no budget from those below it.
+        estimated = candidate.unit_cost is not None
+        cost = rounds * candidate.unit_cost if estimated else 0
         weighted = weighted_households(candidate.households, candidate.poor_households)
         value = math.inf if cost == 0 else weighted * 1_000_000 / cost
         overdue = candidate.next_due < start
         failed = candidate.condition == "failed"
         key = (
+            0 if estimated else 1,
             0 if (overdue or failed) else 1,
             CONDITION_ORDER.get(candidate.condition, CONDITION_ORDER[None]),
             -value,
@@ -232,7 +241,7 @@ def build_plan(candidates: Iterable[Candidate], *, year: int, budget: int, today
     for rank, (_key, line) in enumerate(ranked, start=1):
         line.rank = rank
         line.left_before = left
-        if line.cost <= left:
+        if line.estimated and line.cost <= left:
             line.funded = True
             left -= line.cost
         line.left_after = left
@@ -261,17 +270,21 @@ def line_reasons(line: PlanLine, *, plan: Plan, today: date) -> list[str]:
                        % {"date": _day(c.inspected_on) if c.inspected_on else "—", "condition": _condition_label(c.condition)})
     reasons.append(_("Serves %(households)s households, %(poor)s of them poor: %(weighted)s weighted households")
                    % {"households": c.households, "poor": c.poor_households, "weighted": line.weighted})
-    if line.cost == 0:
+    if not line.estimated:
+        reasons.append(_("No cost estimate yet: give the task an estimate to plan it"))
+    elif line.cost == 0:
         reasons.append(_("Costs nothing from the budget"))
     else:
         reasons.append(_("%(value)s weighted households per million VND")
                        % {"value": number_format(line.value, 1, force_grouping=True)})
-    if line.rounds > 1:
+    if line.rounds > 1 and line.estimated:
         reasons.append(ngettext("%(rounds)s round in the year at %(cost)s VND",
                                 "%(rounds)s rounds in the year at %(cost)s VND each", line.rounds)
                        % {"rounds": line.rounds, "cost": format_vnd(c.unit_cost)})
     if line.funded:
         reasons.append(_("Within the budget: %(left)s VND left after it") % {"left": format_vnd(line.left_after)})
+    elif not line.estimated:
+        pass  # said above
     else:
         reasons.append(_("Outside the budget: it costs %(cost)s VND and only %(left)s VND was left after higher-ranked lines")
                        % {"cost": format_vnd(line.cost), "left": format_vnd(line.left_before)})

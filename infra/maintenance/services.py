@@ -93,7 +93,8 @@ def _check_schedule(schedule: Schedule) -> None:
     if schedule.responsible not in ResponsibleKind.values:
         raise ValidationError({"responsible": _("Unknown responsible party %(value)r.") % {"value": schedule.responsible}})
     schedule.interval_months = _interval(schedule.interval_months, schedule.task_kind)
-    schedule.estimated_cost = _whole_vnd(schedule.estimated_cost, "estimated_cost")
+    if schedule.estimated_cost is not None:  # None: not estimated yet
+        schedule.estimated_cost = _whole_vnd(schedule.estimated_cost, "estimated_cost")
 
 
 @transaction.atomic
@@ -105,7 +106,7 @@ def schedule_create(
     interval_months: int | None,
     starts_on: date,
     responsible: str,
-    estimated_cost: int = 0,
+    estimated_cost: int | None = None,
     description: str = "",
     last_done: date | None = None,
     proposed_by: Inspection | None = None,

@@ -85,9 +85,10 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
 REPAIR_SHARE: dict[str, Decimal] = {Condition.POOR: Decimal("0.05"), Condition.FAILED: Decimal("0.15")}
 
 
-def estimate_cost(*, investment: int, share: Decimal) -> int:
-    """Return a cost estimate: a share of the investment rounded to COST_STEP (0 when the investment is unknown)."""
-    if investment <= 0:
-        return 0
+def estimate_cost(*, investment: int | None, share: Decimal) -> int | None:
+    """Return a cost estimate: a share of the investment rounded to COST_STEP; None (no estimate, not "free") when
+    the investment is unknown."""
+    if not investment or investment <= 0:
+        return None
     rounded = int((Decimal(investment) * share / COST_STEP).to_integral_value()) * COST_STEP
     return max(COST_STEP, rounded)

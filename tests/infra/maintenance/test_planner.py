@@ -151,3 +151,20 @@ def test_the_plan_says_how_much_of_it_goes_to_demo_tasks():
     assert [summary.cell(row=11, column=1).value, summary.cell(row=11, column=2).value] == \
         ["Of the planned, demo data (VND)", 20_000_000]
     assert "#,##0" in summary.cell(row=11, column=2).number_format
+
+
+def test_a_task_without_an_estimate_is_listed_last_never_funded_and_says_why():
+    # A missing estimate was a cost of 0: such a task ranked first as "costs nothing" and was funded, however
+    # large the real bill, and the planned total understated what the year would cost.
+    unknown = _c(9, "U", due=date(2026, 1, 5), cost=None, households=900, poor=500, condition="failed", kind="repair")
+    plan = build_plan([*EXAMPLE, unknown], year=2027, budget=10**12, today=TODAY)
+    last = plan.lines[-1]
+    assert last.candidate.work_code == "U" and not last.funded and last.cost == 0 and not last.estimated
+    assert all(line.funded for line in plan.lines[:-1])
+    assert plan.total == build_plan(EXAMPLE, year=2027, budget=10**12, today=TODAY).total
+    reasons = line_reasons(last, plan=plan, today=TODAY)
+    assert "No cost estimate yet: give the task an estimate to plan it" in reasons
+    assert not any("Costs nothing" in reason or "Outside the budget" in reason for reason in reasons)
+    # a task that truly costs nothing (0) is still funded, even with no budget
+    free = build_plan([_c(8, "Z", due=date(2027, 1, 5), cost=0)], year=2027, budget=0, today=TODAY)
+    assert free.lines[0].funded and "Costs nothing from the budget" in line_reasons(free.lines[0], plan=free, today=TODAY)

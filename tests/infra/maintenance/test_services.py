@@ -364,3 +364,18 @@ def test_a_task_described_before_the_text_rule_can_still_be_recorded_and_closed(
     schedule_close(user=people["planner"], schedule=schedule, on=date(2026, 2, 2), note="Bàn giao cho xã")
     schedule.refresh_from_db()
     assert schedule.closed_on == date(2026, 2, 2)
+
+
+def test_a_work_of_unknown_investment_gets_tasks_not_estimated_rather_than_free(make_work, people):
+    # With no investment figure the estimates were 0, which the plan took as "costs nothing" and funded first.
+    work = make_work(code="ROAD-0", investment=0)
+    created = schedules_apply_templates(work=work, user=people["planner"], on=date(2026, 1, 1))
+    assert created and all(schedule.estimated_cost is None for schedule in created)
+    inspection = inspection_create(user=people["planner"], work=work, inspected_on=date(2026, 3, 2), inspector="X",
+                                   condition=Condition.FAILED)
+    assert inspection.proposed_repairs.get().estimated_cost is None
+    # an estimate given later makes the task plannable; 0 stays a real "costs nothing"
+    schedule = created[0]
+    schedule_update(user=people["planner"], schedule=schedule, estimated_cost=0)
+    schedule.refresh_from_db()
+    assert schedule.estimated_cost == 0
