@@ -49,4 +49,18 @@ REST_FRAMEWORK_STRINGS = [
     gettext_noop("This value does not match the required pattern."),
     gettext_noop("Must be a valid boolean."),
     gettext_noop("Invalid data. Expected a dictionary, but got {datatype}."),
+    # authentication and requests (an API client meets these first)
+    gettext_noop("Authentication credentials were not provided."),
+    gettext_noop("Incorrect authentication credentials."),
+    gettext_noop("Invalid token."),
+    gettext_noop("Invalid token header. No credentials provided."),
+    gettext_noop("Invalid token header. Token string should not contain spaces."),
+    gettext_noop("Invalid token header. Token string should not contain invalid characters."),
+    gettext_noop('Unsupported media type "{media_type}" in request.'),
+    gettext_noop("Malformed request."),
+]
+
+# Django's own form errors that its Vietnamese catalogue lacks.
+DJANGO_STRINGS = [
+    gettext_noop("Null characters are not allowed."),
 ]

@@ -101,6 +101,16 @@ def test_token_authentication_works_and_anonymous_writes_are_refused(api, board,
     assert _patch(api, work.pk, {"progress": 30}, f'"{work.version}"').status_code == 200
 
 
+def test_refusals_of_authentication_and_bad_text_speak_vietnamese(work):
+    # DRF's and Django's own Vietnamese catalogues lack these: an API client was told in English.
+    vietnamese = APIClient(HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Chưa có thông tin xác thực" in _patch(vietnamese, work.pk, {"progress": 30}, f'"{work.version}"').json()["detail"]
+    vietnamese.credentials(HTTP_AUTHORIZATION="Token khong-co-that")
+    assert _patch(vietnamese, work.pk, {"progress": 30}, f'"{work.version}"').json()["detail"] == "Mã token không hợp lệ."
+    response = APIClient(HTTP_ACCEPT_LANGUAGE="vi").get("/api/works/?q=a%00b")
+    assert response.status_code == 400 and "Không được dùng ký tự null." in json.dumps(response.json(), ensure_ascii=False)
+
+
 @pytest.mark.parametrize(
     ("role", "body", "status"),
     [
