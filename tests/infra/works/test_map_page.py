@@ -106,6 +106,12 @@ def test_printable_map_bad_input_is_a_400_page(client, reference, query):
         or "Unknown parameter" in response.content.decode()
 
 
+def test_printable_map_errors_name_no_internal_keys(client, reference):
+    # A refusal that belongs to no one parameter was shown as "non_field_errors: …".
+    page = client.get("/works/map.html?commune=03549&bbox=1").content.decode()
+    assert "non_field_errors" not in page and "__all__" not in page
+
+
 def test_print_map_command_writes_the_file(register, tmp_path):
     out = tmp_path / "map.html"
     call_command("print_map", str(out), "--commune", "03549", verbosity=0)
