@@ -79,6 +79,7 @@
 
   window.addEventListener("map:init", function (event) {
     var map = event.detail.map;
+    window.adminMaps = (window.adminMaps || []).concat([map]);  // for tests, and for anyone debugging a page
     if (vietnamese()) {
       if (window.L && L.drawLocal) { merge(L.drawLocal, VI); }
       Object.keys(ZOOM).forEach(function (selector) {
@@ -86,9 +87,9 @@
         if (button) { button.title = ZOOM[selector]; button.setAttribute("aria-label", ZOOM[selector]); }
       });
     }
-    // The field the map edits: its map is "<field id>_map" (django-leaflet's widget). A geometry already there is
+    // The field the map edits: its map is "<field id>-map" (django-leaflet's widget). A geometry already there is
     // what the map shows first; only an empty one lets the map frame the communes.
-    var fieldId = String(event.detail.id || "").replace(/_map$/, "");
+    var fieldId = String(event.detail.id || "").replace(/[-_]map$/, "");
     var field = document.getElementById(fieldId) || document.getElementById(fieldId.replace(/_/g, "-"));
     var drawn = field && field.value ? field.value.trim() : "";
     map.getContainer().setAttribute("data-base", "loading");
