@@ -188,6 +188,15 @@ def disbursement_create(
     return disbursement
 
 
+# A reversal's voucher number, when none is typed: the original's with "-HUY" (cancelled), kept within the column.
+_REVERSAL_SUFFIX = "-HUY"
+
+
+def _reversal_voucher(original: str) -> str:
+    most = Disbursement._meta.get_field("voucher_number").max_length - len(_REVERSAL_SUFFIX)
+    return original[:most] + _REVERSAL_SUFFIX
+
+
 @transaction.atomic
 def disbursement_reverse(
     *, disbursement: Disbursement, on: date, reason: str, voucher_number: str, user: AbstractBaseUser | None,
@@ -205,7 +214,8 @@ def disbursement_reverse(
     if original.reversals.exists():
         raise ValidationError(_("This payment has already been reversed."))
     reversal = Disbursement(allocation=original.allocation, amount=original.amount, paid_on=on,
-                            voucher_number=voucher_number.strip() or f"{original.voucher_number}-HUY", reverses=original,
+                            voucher_number=voucher_number.strip() or _reversal_voucher(original.voucher_number),
+                            reverses=original,
                             note=reason.strip(), recorded_by=user, is_demo=original.is_demo)
     # A voucher number not typed is made from the original's as stored, which must not stop the reversal.
     reversal.full_clean(exclude=[] if voucher_number.strip() else ["voucher_number"])

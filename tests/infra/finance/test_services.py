@@ -228,3 +228,12 @@ def test_figures_stored_before_the_text_rule_can_still_be_reversed(allocation, b
                                     decision_number="56\x0bQĐ", recorded_by=board)
     taken_back = allocation_reverse(allocation=old, on=date(2023, 2, 1), reason="Điều chỉnh", user=board)
     assert (taken_back.decision_number, taken_back.amount) == ("56\x0bQĐ", 1_000)
+
+
+def test_a_reversal_of_a_long_voucher_number_keeps_within_the_column(allocation, board):
+    # "<voucher>-HUY" of an 80-character voucher was 84 characters: a 500 on PostgreSQL, an over-long value on SQLite.
+    payment = disbursement_create(allocation=allocation, amount=7, paid_on=date(2023, 1, 5), voucher_number="P" * 80,
+                                  user=board)
+    reversal = disbursement_reverse(disbursement=payment, on=date(2023, 1, 9), reason="Sai", voucher_number="", user=board)
+    assert reversal.voucher_number == "P" * 76 + "-HUY"
+    assert Disbursement.objects.get(pk=reversal.pk).voucher_number == "P" * 76 + "-HUY"
