@@ -192,7 +192,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "/media/"
+# A stored file's address is the policy's view of it (infra.works.views.document_file): nothing serves MEDIA_ROOT.
+MEDIA_URL = "/documents/file/"
 # A refused form (an expired or missing CSRF token) says so in the person's language (infra.errors).
 CSRF_FAILURE_VIEW = "infra.errors.csrf_failure"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

@@ -30,7 +30,7 @@ from infra.money import format_million_vnd
 from infra.maintenance.selectors import LAYER_STATUSES
 from infra.network.selectors import run_latest, village_link_join
 from infra.ogc.tiles import TILE_LAYERS
-from infra.works.choices import Category, Stage
+from infra.works.choices import PUBLIC_STAGES, Category, Stage
 from infra.works.models import Work, WorkDocument
 from infra.works.selectors import WorkFilters, work_detail_context, work_get_visible, works_geojson, works_page
 
@@ -225,8 +225,20 @@ _DOCUMENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "ima
 def document(request: HttpRequest, pk: int) -> HttpResponse:
     """A work's document or photo, to whoever may see it: a public one of a work they may see, or any of a work
     whose internal facts they may read. Anything else is as if it did not exist (404)."""
-    found = (WorkDocument.objects.select_related("work").filter(pk=pk, work__in=works_visible(request.user))
-             .only("file", "is_public", "title", "work__current_commune_id", "work__approved_commune_id").first())
+    return _document_answer(request, WorkDocument.objects.filter(pk=pk))
+
+
+@require_GET
+def document_file(request: HttpRequest, name: str) -> HttpResponse:
+    """The same, found by its stored name: the address a file field gives (settings.MEDIA_URL), which the admin's
+    file widgets link to. Only a stored document's name is answered, never a path of the disk."""
+    return _document_answer(request, WorkDocument.objects.filter(file=name))
+
+
+def _document_answer(request: HttpRequest, documents) -> HttpResponse:
+    found = (documents.select_related("work").filter(work__in=works_visible(request.user))
+             .only("file", "is_public", "title", "work__stage", "work__current_commune_id", "work__approved_commune_id")
+             .first())
     if found is None or not (found.is_public or sees_internal(request.user, found.work)):
         raise Http404(_("No such document, or you may not see it."))
     suffix = PurePath(found.file.name).suffix.lower()
@@ -236,10 +248,13 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("No such document, or you may not see it.")) from None
     response = FileResponse(handle, content_type=_DOCUMENT_TYPES.get(suffix, "application/octet-stream"),
                             filename=f"{found.title[:100]}{suffix}", as_attachment=suffix not in _DOCUMENT_TYPES)
-    # A public document is the same for everyone; one read as an internal fact is for this person's browser only.
-    response["Cache-Control"] = "public, max-age=86400" if found.is_public else "private, max-age=300"
-    if not found.is_public:
-        response["Vary"] = "Cookie"
+    # Shared caches may keep only what anyone may read: a public document of a published work. Anything else is
+    # this person's, and is checked again each time (a document unpublished meanwhile is not read from a cache).
+    if found.is_public and found.work.stage in PUBLIC_STAGES:
+        response["Cache-Control"] = "public, max-age=3600"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Cookie"
     return response
 
 
