@@ -133,8 +133,9 @@ def saved_view(request: HttpRequest, pk: int) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     plan = saved_plan(found)
-    today = timezone.localdate()
-    now = plan_for(user=request.user, year=found.year, budget=found.budget, commune=found.commune, today=today)
+    # The plan made now over the same period (from the day it was saved): only what the data changed shows, not the
+    # rounds a current year's plan loses as the year goes on.
+    now = plan_for(user=request.user, year=found.year, budget=found.budget, commune=found.commune, today=found.as_of)
     context = {**_plan_tables(plan, today=found.as_of), "saved": found, "commune": found.commune, "now": now,
                "changes": plan_changes(plan, now)[:PAGE_LINES], "may_export": can(request.user, Action.EXPORT)}
     return render(request, "maintenance/saved.html", context)

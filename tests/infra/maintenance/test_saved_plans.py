@@ -95,3 +95,17 @@ def test_an_unknown_saved_plan_is_a_404(client, people):
     client.force_login(people["planner"])
     assert client.get("/maintenance/plans/999/").status_code == 404
     assert client.get("/maintenance/plans/999.xlsx").status_code == 404
+
+
+def test_a_saved_plan_of_the_current_year_reports_no_change_when_nothing_changed(client, people, register):
+    # Compared with the plan made today, every recurring line of a current year's plan "changed cost": the year had
+    # fewer rounds left. The comparison now covers the same period.
+    from django.utils import timezone
+
+    from infra.maintenance.saved import plan_save
+
+    year = timezone.localdate().year
+    saved = plan_save(user=people["planner"], year=year, budget=200_000_000, today=date(year, 1, 2))
+    assert SavedPlanLine.objects.filter(plan=saved).exists()
+    client.force_login(people["planner"])
+    assert client.get(f"/maintenance/plans/{saved.pk}/").context["changes"] == []
