@@ -165,4 +165,5 @@ def test_the_admin_history_list_shows_stages_by_their_labels(client, register):
     page = client.get(f"/admin/works/work/{register['S-1'].pk}/history/").content.decode()
     with translation.override("vi"):
         assert str(Stage.DESIGNED.label) in page
-    assert ">designed<" not in page
+        assert f"<th scope=\"col\">{translation.gettext('stage')}</th>" in page  # the column's header, translated
+    assert ">designed<" not in page and "stage_label" not in page
