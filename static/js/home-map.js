@@ -61,17 +61,19 @@
     var label = box && box.closest("label");
     return label ? label.textContent.trim() : "";
   }
+  var lastStatus = "";
   function setStatus(text) {
+    lastStatus = text;
     var names = Object.keys(failed).map(function (name) { return failed[name]; });
     statusLine.textContent = text + (names.length ? (text ? " — " : "") + T.loadError + ": " + names.join("; ") : "");
   }
   function loadError(name, error) {
     var reason = error && error.reason ? " (" + error.reason + ")" : "";
     failed[name] = (layerLabel(name) || name) + reason;
-    setStatus("");
+    setStatus(lastStatus);  // what the line said (the works' count) stays, the failure is added to it
   }
   function loaded(name) {
-    if (failed[name]) { delete failed[name]; setStatus(""); }
+    if (failed[name]) { delete failed[name]; setStatus(lastStatus); }
   }
 
   function fetchJson(url, signal) {
@@ -123,8 +125,12 @@
     if (options.popup) {
       layer.on("featureclick", function (e) { openPopup(e.latlng, options.popup(e.feature.properties)); });
     }
-    layer.on("tileerror", function () { loadError(name); });
-    layer.on("load", function () { loaded(name); });
+    // Leaflet says "load" when every tile of a round has ended, those that failed too: the layer counts as loaded
+    // again only after a round with no failed tile.
+    var tileFailed = false;
+    layer.on("loading", function () { tileFailed = false; });
+    layer.on("tileerror", function () { tileFailed = true; loadError(name); });
+    layer.on("load", function () { if (!tileFailed) { loaded(name); } });
     layer.on("loading load add remove", function () { if (window.worksMapReady !== undefined) { settle(); } });
     layers[name] = layer;   // added to the map at the start, once the view is set
     return layer;
@@ -235,7 +241,12 @@
     }).on("featureclick", function (e) {
       fetchJson(config.urls.work.replace("/0/", "/" + encodeURIComponent(e.feature.id) + "/")).then(function (work) {
         openPopup(e.latlng, S.works.popup(work), { maxWidth: 340 });
-      }).catch(function (error) { loadError("works", error); });
+      }).catch(function (error) {
+        // One work's details could not be read: said in its popup, as text; the layer itself is loaded.
+        var box = document.createElement("div");
+        box.textContent = T.loadError + (error && error.reason ? " (" + error.reason + ")" : "");
+        openPopup(e.latlng, box);
+      });
     });
   }
 

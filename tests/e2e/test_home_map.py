@@ -161,7 +161,8 @@ def test_the_popup_writes_figures_with_the_page_language_s_marks(page, live_serv
 def test_a_layer_that_fails_to_load_is_named_and_stays_said(page, live_server, hostile_work):
     # A base layer that failed was hidden without a word: the works' count overwrote the error straight away,
     # and when said at all, the layer was named by its English key ("villages").
-    page.route("**/api/villages/**", lambda route: route.abort())
+    page.route("**/api/villages/**", lambda route: route.abort())    # GeoJSON (SpatiaLite)
+    page.route("**/tiles/villages/**", lambda route: route.abort())  # vector tiles (PostGIS)
     open_map(page, live_server.url + "/")
     label = page.locator('#map-layers input[data-layer="villages"]').locator("xpath=..").inner_text().strip()
     status = page.locator("#map-status").inner_text()
