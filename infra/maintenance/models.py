@@ -225,3 +225,23 @@ class SavedPlanLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rank}. {self.work_code}: {self.get_task_kind_display()}"
+
+
+class SavedPlanLeftOut(models.Model):
+    """A task a saved plan left out because its work was not in use (selectors.tasks_left_out), as it stood."""
+
+    plan = models.ForeignKey(SavedPlan, on_delete=models.PROTECT, related_name="left_out")
+    work = models.ForeignKey("works.Work", on_delete=models.PROTECT, related_name="+")
+    work_code = models.CharField(max_length=40)
+    work_name = models.CharField(max_length=255)
+    stage = models.CharField(max_length=20)
+    task_kind = models.CharField(max_length=12, choices=TaskKind.choices)
+    next_due = models.DateField(validators=[in_range])
+    estimated_cost = models.BigIntegerField(null=True)
+    is_demo = models.BooleanField()
+
+    class Meta:
+        ordering = ["plan", "work_code", "next_due", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.work_code}: {self.get_task_kind_display()}"

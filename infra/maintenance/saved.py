@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from gis.models import AdminUnit
 from infra.accounts.policy import Action, can
-from infra.maintenance.models import SavedPlan, SavedPlanLine, TaskKind
+from infra.maintenance.models import SavedPlan, SavedPlanLeftOut, SavedPlanLine, TaskKind
 from infra.maintenance.planner import Candidate, Plan, PlanLine, plan_period
-from infra.maintenance.selectors import plan_for
+from infra.maintenance.selectors import LeftOut, plan_for
 
 __all__ = ["Change", "plan_changes", "plan_save", "saved_plan"]
 
@@ -50,6 +50,11 @@ def plan_save(*, user: AbstractBaseUser | None, year: object, budget: object, co
         for line in plan.lines
         for c in (line.candidate,)
     )
+    SavedPlanLeftOut.objects.bulk_create(
+        SavedPlanLeftOut(plan=saved, work_id=t.work_id, work_code=t.work_code, work_name=t.work_name, stage=t.stage,
+                         task_kind=t.task_kind, next_due=t.next_due, estimated_cost=t.estimated_cost, is_demo=t.is_demo)
+        for t in plan.left_out
+    )
     return saved
 
 
@@ -69,6 +74,9 @@ def saved_plan(saved: SavedPlan) -> Plan:
         plan.lines.append(PlanLine(rank=row.rank, candidate=candidate, rounds=row.rounds, cost=row.cost, overdue=row.overdue,
                                    failed=row.failed, weighted=row.weighted, value=value, funded=row.funded,
                                    left_before=row.left_before, left_after=row.left_after))
+    plan.left_out = [LeftOut(work_id=t.work_id, work_code=t.work_code, work_name=t.work_name, stage=t.stage,
+                             task_kind=t.task_kind, next_due=t.next_due, estimated_cost=t.estimated_cost, is_demo=t.is_demo)
+                     for t in saved.left_out.order_by("work_code", "next_due", "id")]
     return plan
 
 

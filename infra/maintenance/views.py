@@ -112,8 +112,8 @@ def plans_view(request: HttpRequest) -> HttpResponse:
     refused = page_refusal(request, plan_readable(request.user))
     if refused:
         return refused
-    plans = SavedPlan.objects.select_related("commune", "made_by").order_by("-made_at", "-id")[:PAGE_LINES]
-    return render(request, "maintenance/plans.html", {"plans": plans})
+    plans = list(SavedPlan.objects.select_related("commune", "made_by").order_by("-made_at", "-id")[:PAGE_LINES + 1])
+    return render(request, "maintenance/plans.html", {"plans": plans[:PAGE_LINES], "truncated": len(plans) > PAGE_LINES})
 
 
 def _saved(request: HttpRequest, pk: int) -> SavedPlan | HttpResponse:
@@ -136,8 +136,10 @@ def saved_view(request: HttpRequest, pk: int) -> HttpResponse:
     # The plan made now over the same period (from the day it was saved): only what the data changed shows, not the
     # rounds a current year's plan loses as the year goes on.
     now = plan_for(user=request.user, year=found.year, budget=found.budget, commune=found.commune, today=found.as_of)
+    changes = plan_changes(plan, now)
     context = {**_plan_tables(plan, today=found.as_of), "saved": found, "commune": found.commune, "now": now,
-               "changes": plan_changes(plan, now)[:PAGE_LINES], "may_export": can(request.user, Action.EXPORT)}
+               "changes": changes[:PAGE_LINES], "changes_truncated": len(changes) > PAGE_LINES,
+               "may_export": can(request.user, Action.EXPORT)}
     return render(request, "maintenance/saved.html", context)
 
 

@@ -109,3 +109,24 @@ def test_a_saved_plan_of_the_current_year_reports_no_change_when_nothing_changed
     assert SavedPlanLine.objects.filter(plan=saved).exists()
     client.force_login(people["planner"])
     assert client.get(f"/maintenance/plans/{saved.pk}/").context["changes"] == []
+
+
+def test_a_saved_plan_keeps_the_tasks_it_left_out(client, people, register, make_work):
+    # The saved plan lost its "not planned" list, so its workbook differed from the one downloaded when saving.
+    from infra.maintenance.services import schedule_create
+    from infra.works.choices import Stage
+
+    building = make_work(code="ROAD-XD", stage=Stage.UNDER_CONSTRUCTION)
+    schedule_create(user=people["planner"], work=building, task_kind=TaskKind.REPAIR, interval_months=None,
+                    starts_on=date(2025, 6, 1), responsible="contractor", estimated_cost=10_000_000)
+    client.force_login(people["planner"])
+    live = client.get("/maintenance/plan.xlsx", QUERY)
+    client.post("/maintenance/plans/", QUERY)
+    saved = SavedPlan.objects.get()
+    page = client.get(f"/maintenance/plans/{saved.pk}/")
+    assert [task.work_code for task in page.context["plan"].left_out] == ["ROAD-XD"]
+    assert "ROAD-XD" in page.content.decode()
+    kept = load_workbook(io.BytesIO(client.get(f"/maintenance/plans/{saved.pk}.xlsx").content), read_only=True)
+    made = load_workbook(io.BytesIO(live.content), read_only=True)
+    assert kept.sheetnames == made.sheetnames
+    assert list(kept[vi("Not planned")].values) == list(made[vi("Not planned")].values)
