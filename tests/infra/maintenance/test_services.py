@@ -379,3 +379,24 @@ def test_a_work_of_unknown_investment_gets_tasks_not_estimated_rather_than_free(
     schedule_update(user=people["planner"], schedule=schedule, estimated_cost=0)
     schedule.refresh_from_db()
     assert schedule.estimated_cost == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_bad_inspections_at_once_propose_one_repair(road, people):
+    # Two failed inspections of one work at once must propose one repair between them. The service locks the work's
+    # row first; on PostgreSQL the stored features' trigger (infra.works.features) also makes the second wait for
+    # the first, so this asserts the outcome both give, not which of them gives it.
+    from django.db import connection
+
+    from tests.infra.works.held import run_while_held
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time (IMMEDIATE): there is no race to lose")
+
+    def inspect(day):
+        return lambda: inspection_create(user=people["planner"], work=road, inspected_on=day, inspector="X",
+                                         condition=Condition.FAILED)
+
+    run_while_held(inspect(date(2026, 3, 2)), inspect(date(2026, 3, 3)))
+    assert Inspection.objects.filter(work=road).count() == 2
+    assert Schedule.objects.filter(work=road, task_kind=TaskKind.REPAIR, closed_on__isnull=True).count() == 1
