@@ -144,7 +144,8 @@ def _map_text() -> dict[str, str]:
         "matchMany": ngettext("%(count)s work matches", "%(count)s works match", 2),
         "capped": _("Showing the first %(count)s works only: zoom in or narrow the filters to see the rest."),
         "moreThan": _("More than %(count)s works match"),
-        "loading": _("Loading works…"), "loadError": _("Could not load the layer"),
+        "loading": _("Loading works…"), "loadError": _("Could not load the layer"), "zoomIn": _("Zoom in"),
+        "zoomOut": _("Zoom out"),
     }
 
 

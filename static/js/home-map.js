@@ -26,7 +26,8 @@
   // ---- the map and its layers --------------------------------------------------------------
 
   // Leaflet speaks [lat, lon]; GeoJSON and the database speak [lon, lat].
-  var map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([22.62, 103.35], 10);
+  var map = L.map("map", { preferCanvas: true, zoomControl: false }).setView([22.62, 103.35], 10);
+  L.control.zoom({ zoomInTitle: T.zoomIn, zoomOutTitle: T.zoomOut }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   var layers = {};
   // Drawing order, bottom to top: on one canvas the last drawn is the one clicked. Tiles are drawn above
@@ -308,7 +309,7 @@
   var bboxMode = false;
 
   function matchText(data) {
-    if (data.numberMatched === undefined) { return format(T.moreThan, { count: config.countCap.toLocaleString("vi-VN") }); }
+    if (data.numberMatched === undefined) { return format(T.moreThan, { count: kit.whole(config.countCap) }); }
     return format(data.numberMatched === 1 ? T.matchOne : T.matchMany, { count: data.numberMatched });
   }
 

@@ -47,7 +47,7 @@
       },
       popup: function (p) {
         var s = config.linkStyles[p.status] || config.linkStyles.unknown;
-        var km = (p.distance_m / 1000).toFixed(1).replace(".", ",") + " " + T.km;
+        var km = kit.decimal(p.distance_m / 1000, 1) + " " + T.km;
         return popup(p.village + " → " + p.commune, [[T.distance, km], [T.connection, s.label]],
                      { subtitle: T.link, isDemo: p.is_demo });
       }

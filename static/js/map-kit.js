@@ -39,6 +39,18 @@
     return (amount < 0 ? "-" : "") + groupThousands(String(whole)) + (fraction ? mark + fraction : "");
   }
 
+  // A number with one decimal and the page language's marks (1,5 km; 1.5 km on English pages).
+  function decimal(value, digits) {
+    var parts = Number(value).toFixed(digits).split(".");
+    return groupThousands(parts[0].replace("-", "")).replace(/^/, Number(value) < 0 ? "-" : "") +
+      (parts[1] ? marks().decimal + parts[1] : "");
+  }
+
+  // A whole number with the page language's thousands mark.
+  function whole(value) {
+    return (Number(value) < 0 ? "-" : "") + groupThousands(String(Math.abs(Math.round(Number(value)))));
+  }
+
   function dayMonthYear(iso) {
     if (!iso) { return null; }
     var parts = String(iso).split("-");
@@ -114,7 +126,8 @@
   });
 
   window.WorksMapKit = {
-    el: el, format: format, millions: millions, dayMonthYear: dayMonthYear, popup: popup, swatch: swatch,
+    el: el, format: format, millions: millions, decimal: decimal, whole: whole, dayMonthYear: dayMonthYear, popup: popup,
+    swatch: swatch,
     tracePath: tracePath, symbolCanvas: symbolCanvas, ShapeMarker: ShapeMarker
   };
 })();

@@ -168,3 +168,4 @@ def test_a_layer_that_fails_to_load_is_named_and_stays_said(page, live_server, h
     status = page.locator("#map-status").inner_text()
     assert "công trình phù hợp" in status and label in status and "villages" not in status
     assert status.count("Không tải được lớp bản đồ") == 1
+    assert page.locator("a.leaflet-control-zoom-in").get_attribute("title") == "Phóng to"  # Leaflet's own is English
