@@ -16,7 +16,7 @@ from django.template import loader
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-__all__ = ["bad_request", "csrf_failure", "page_not_found", "permission_denied", "server_error"]
+__all__ = ["bad_request", "csrf_failure", "error_page", "page_not_found", "permission_denied", "server_error"]
 
 
 def _reason(exception: Any, default: str) -> str:
@@ -28,6 +28,12 @@ def _reason(exception: Any, default: str) -> str:
 
 def _page(request: HttpRequest, status: int, title: str, reason: str) -> HttpResponse:
     return render(request, "error.html", {"status": status, "title": title, "reason": reason}, status=status)
+
+
+def error_page(request: HttpRequest, status: int, reason: str) -> HttpResponse:
+    """The error page of a 400 or 404 that a view words itself (an OGC page asked for as HTML, say)."""
+    title = _("Page not found") if status == 404 else _("The request could not be read")
+    return _page(request, status, title, reason)
 
 
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:

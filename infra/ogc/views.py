@@ -21,6 +21,7 @@ from django.views.decorators.http import require_safe
 from rest_framework.exceptions import ValidationError
 
 from infra.api.pages import page_with_members
+from infra.errors import error_page
 from infra.ogc.collections import COLLECTIONS, Collection, Query, collection_extent
 from infra.ogc.openapi import definition
 from infra.ogc.params import FORMATS, FormatParams, params_for
@@ -92,7 +93,8 @@ def ogc_view(view):
             try:
                 return view(request, *args, **kwargs)
             except Problem as error:
-                return _problem(error)
+                # A person reading the HTML pages gets the site's error page; a program, OGC's exception body.
+                return error_page(request, error.status, error.description) if html else _problem(error)
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__

@@ -118,6 +118,17 @@ def test_geojson_is_also_chosen_by_accept_header_and_html_by_f(client, register)
     assert client.get("/ogc/", HTTP_ACCEPT="text/html,application/xhtml+xml")["Content-Type"].startswith("text/html")
 
 
+def test_a_refusal_asked_for_as_html_is_the_sites_error_page(client, register):
+    # A browser reading the HTML pages got OGC's JSON exception body for a bad parameter or an unknown feature.
+    response = client.get("/ogc/collections/works/items?f=html&limit=0")
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+    assert "limit" in response.content.decode() and '"code"' not in response.content.decode()
+    response = client.get("/ogc/collections/works/items/999999?f=html")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+    # programs still get the exception body
+    assert client.get("/ogc/collections/works/items?limit=0").json()["code"] == "InvalidParameterValue"
+
+
 def walk(client, url: str) -> list[int]:
     """Follow `next` until there is none; check each page's prev link and counts on the way."""
     ids, pages = [], 0
