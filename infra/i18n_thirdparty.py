@@ -64,3 +64,31 @@ REST_FRAMEWORK_STRINGS = [
 DJANGO_STRINGS = [
     gettext_noop("Null characters are not allowed."),
 ]
+
+# Django admin's own screen text that its Vietnamese catalogue lacks (skip links, theme and navigation toggles,
+# labels of its lists and forms).
+DJANGO_ADMIN_STRINGS = [
+    gettext_noop('Add link'),
+    gettext_noop('Added:'),
+    gettext_noop('After you’ve created a user, you’ll be able to edit more user options.'),
+    gettext_noop('Breadcrumbs'),
+    gettext_noop('Change or view list link'),
+    gettext_noop('Changed:'),
+    gettext_noop('Deleted:'),
+    gettext_noop('Disable password-based authentication'),
+    gettext_noop('Enable password-based authentication'),
+    gettext_noop('Error:'),
+    gettext_noop('Filter navigation items'),
+    gettext_noop('Forgotten your login credentials?'),
+    gettext_noop('Hide counts'),
+    gettext_noop('In case you’ve forgotten, you are:'),
+    gettext_noop('Model name'),
+    gettext_noop('Set password'),
+    gettext_noop('Show counts'),
+    gettext_noop('Sidebar'),
+    gettext_noop('Skip to main content'),
+    gettext_noop('Toggle navigation'),
+    gettext_noop('Toggle theme (current theme: auto)'),
+    gettext_noop('Toggle theme (current theme: dark)'),
+    gettext_noop('Toggle theme (current theme: light)'),
+]

@@ -167,3 +167,11 @@ def test_the_admin_history_list_shows_stages_by_their_labels(client, register):
         assert str(Stage.DESIGNED.label) in page
         assert f"<th scope=\"col\">{translation.gettext('stage')}</th>" in page  # the column's header, translated
     assert ">designed<" not in page and "stage_label" not in page
+
+
+def test_the_admins_own_screen_text_is_vietnamese(client, register):
+    # Django's Vietnamese catalogue lacks its skip link and toggles: they were English (infra/i18n_thirdparty.py).
+    login(client, "board")
+    page = client.get("/admin/").content.decode()
+    assert "Chuyển đến nội dung chính" in page and "Skip to main content" not in page
+    assert "Toggle navigation" not in page
