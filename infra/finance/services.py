@@ -192,9 +192,15 @@ def disbursement_create(
 _REVERSAL_SUFFIX = "-HUY"
 
 
-def _reversal_voucher(original: str) -> str:
-    most = Disbursement._meta.get_field("voucher_number").max_length - len(_REVERSAL_SUFFIX)
-    return original[:most] + _REVERSAL_SUFFIX
+def _reversal_voucher(original: Disbursement) -> str:
+    """"<voucher>-HUY", or -HUY2, -HUY3… when taken on the allocation, within the column's 80 characters."""
+    length = Disbursement._meta.get_field("voucher_number").max_length
+    for n in range(1, 100):
+        suffix = _REVERSAL_SUFFIX + ("" if n == 1 else str(n))
+        candidate = original.voucher_number[:length - len(suffix)] + suffix
+        if not Disbursement.objects.filter(allocation_id=original.allocation_id, voucher_number=candidate).exists():
+            return candidate
+    raise ValidationError({"voucher_number": _("Type a voucher number for the reversal.")})
 
 
 @transaction.atomic
@@ -214,10 +220,11 @@ def disbursement_reverse(
     if original.reversals.exists():
         raise ValidationError(_("This payment has already been reversed."))
     reversal = Disbursement(allocation=original.allocation, amount=original.amount, paid_on=on,
-                            voucher_number=voucher_number.strip() or _reversal_voucher(original.voucher_number),
+                            voucher_number=voucher_number.strip() or _reversal_voucher(original),
                             reverses=original,
                             note=reason.strip(), recorded_by=user, is_demo=original.is_demo)
-    # A voucher number not typed is made from the original's as stored, which must not stop the reversal.
+    # A voucher number not typed is made from the original's as stored (free on the allocation, within the column),
+    # whose characters must not stop the reversal.
     reversal.full_clean(exclude=[] if voucher_number.strip() else ["voucher_number"])
     reversal._history_user = user
     reversal.save()

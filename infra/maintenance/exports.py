@@ -65,7 +65,7 @@ def plan_xlsx(plan: Plan, *, today: date, commune: str = "", saved: str = "") ->
         rows.append([
             line.rank, yes if line.funded else no, c.work_code, c.work_name, c.commune, str(TaskKind(c.task_kind).label),
             c.description, str(ResponsibleKind(c.responsible).label) if c.responsible else "", c.next_due, line.rounds,
-            c.unit_cost, line.cost, line.left_after, line.weighted, _condition(c.condition),
+            c.unit_cost, line.cost if line.estimated else None, line.left_after, line.weighted, _condition(c.condition),
             "; ".join(line_reasons(line, plan=plan, today=today)), yes if c.is_demo else "",
         ])
     _sheet(workbook, _("Plan"), headers, rows, money={11, 12, 13}, dates={9},
@@ -75,6 +75,7 @@ def plan_xlsx(plan: Plan, *, today: date, commune: str = "", saved: str = "") ->
         [_("Planned (VND)"), plan.total], [_("Left (VND)"), plan.left], [_("Asked for by all due tasks (VND)"), plan.demand],
         [_("Lines in the budget"), len(plan.funded)], [_("Lines outside the budget"), len(plan.outside)],
         [_("Made on"), today], [_("Of the planned, demo data (VND)"), plan.demo_total],
+        [_("Tasks without a cost estimate (not planned)"), sum(1 for line in plan.lines if not line.estimated)],
         *([[_("Saved plan"), saved]] if saved else []),
     ]
     _sheet(workbook, _("Summary"), [_("Item"), _("Value")], summary, money=set(), dates=set(), widths=[36, 22])

@@ -150,6 +150,11 @@ class Plan:
     def demand(self) -> int:
         return sum(line.cost for line in self.lines)
 
+    @property
+    def unestimated(self) -> int:
+        """How many lines have no cost estimate (in no sum: listed last, never funded)."""
+        return sum(1 for line in self.lines if not line.estimated)
+
 
 def check_inputs(*, year: object, budget: object) -> tuple[int, int]:
     """Return the year and budget as integers, or raise ValidationError saying what is wrong with each."""

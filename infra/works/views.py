@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import PurePath
 from typing import Any
@@ -220,6 +221,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 # What a stored document is, by the suffix its checked content gave it (infra.works.uploads.document_path).
 _DOCUMENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
+# The only names documents are stored under (infra.works.uploads.document_path).
+_STORED_NAME = re.compile(r"works/\d+/[0-9a-f]{32}\.(?:pdf|jpg|png|bin)")
 
 
 @require_GET
@@ -233,6 +236,8 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
 def document_file(request: HttpRequest, name: str) -> HttpResponse:
     """The same, found by its stored name: the address a file field gives (settings.MEDIA_URL), which the admin's
     file widgets link to. Only a stored document's name is answered, never a path of the disk."""
+    if not _STORED_NAME.fullmatch(name):
+        raise Http404(_("No such document, or you may not see it."))  # also text a database cannot hold (NUL)
     return _document_answer(request, WorkDocument.objects.filter(file=name))
 
 

@@ -352,6 +352,7 @@
     }).catch(function (error) {
       if (error && error.name === "AbortError") { return; }
       pending = null;
+      lastStatus = "";  // not "loading…" any more: the failure alone is said
       loadError("works", error);
       settle();
     });

@@ -169,3 +169,11 @@ def test_a_layer_that_fails_to_load_is_named_and_stays_said(page, live_server, h
     assert "công trình phù hợp" in status and label in status and "villages" not in status
     assert status.count("Không tải được lớp bản đồ") == 1
     assert page.locator("a.leaflet-control-zoom-in").get_attribute("title") == "Phóng to"  # Leaflet's own is English
+
+
+def test_works_that_fail_to_load_do_not_leave_the_loading_text(page, live_server, hostile_work):
+    page.route("**/api/works/**", lambda route: route.abort())
+    page.goto(live_server.url + "/")
+    page.wait_for_function("document.getElementById('map-status').textContent.includes('Không tải được')")
+    status = page.locator("#map-status").inner_text()
+    assert "Không tải được lớp bản đồ" in status and "Đang tải" not in status

@@ -237,3 +237,18 @@ def test_a_reversal_of_a_long_voucher_number_keeps_within_the_column(allocation,
     reversal = disbursement_reverse(disbursement=payment, on=date(2023, 1, 9), reason="Sai", voucher_number="", user=board)
     assert reversal.voucher_number == "P" * 76 + "-HUY"
     assert Disbursement.objects.get(pk=reversal.pk).voucher_number == "P" * 76 + "-HUY"
+
+
+def test_a_reversals_voucher_number_is_one_not_taken_on_its_allocation(allocation, board):
+    # Cut to fit, two long vouchers gave one reversal number; a payment typed "PC01-HUY" took PC01's: both a 500.
+    first = disbursement_create(allocation=allocation, amount=1, paid_on=date(2023, 1, 5), voucher_number="P" * 77 + "A",
+                                user=board)
+    second = disbursement_create(allocation=allocation, amount=1, paid_on=date(2023, 1, 5), voucher_number="P" * 77 + "B",
+                                 user=board)
+    one = disbursement_reverse(disbursement=first, on=date(2023, 1, 9), reason="Sai", voucher_number="", user=board)
+    two = disbursement_reverse(disbursement=second, on=date(2023, 1, 9), reason="Sai", voucher_number="", user=board)
+    assert (one.voucher_number, two.voucher_number) == ("P" * 76 + "-HUY", "P" * 75 + "-HUY2")
+    plain = disbursement_create(allocation=allocation, amount=1, paid_on=date(2023, 1, 5), voucher_number="PC01", user=board)
+    disbursement_create(allocation=allocation, amount=1, paid_on=date(2023, 1, 5), voucher_number="PC01-HUY", user=board)
+    assert disbursement_reverse(disbursement=plain, on=date(2023, 1, 9), reason="Sai", voucher_number="",
+                                user=board).voucher_number == "PC01-HUY2"

@@ -252,3 +252,19 @@ def test_tasks_on_works_not_in_use_are_listed_apart_not_planned(client, people, 
     book = load_workbook(io.BytesIO(client.get("/maintenance/plan.xlsx?year=2027&budget=200000000").content), read_only=True)
     rows = list(book[vi("Not planned")].iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in rows] == ["ROAD-XD"]
+
+
+def test_a_task_without_an_estimate_shows_no_cost_and_is_counted_apart(client, people, register):
+    schedule_create(user=people["planner"], work=register["road"], task_kind=TaskKind.PERIODIC, interval_months=12,
+                    starts_on=date(2025, 6, 1), responsible=ResponsibleKind.CONTRACTOR, estimated_cost=None)
+    client.force_login(people["planner"])
+    response = client.get("/maintenance/?year=2027&budget=200000000")
+    line = response.context["plan"].lines[-1]
+    assert not line.estimated and response.context["plan"].unestimated == 1
+    page = response.content.decode()
+    assert vi("No cost estimate yet: give the task an estimate to plan it") in page
+    book = load_workbook(io.BytesIO(client.get("/maintenance/plan.xlsx?year=2027&budget=200000000").content), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert rows[-1][11] is None  # no cost in the year, rather than 0
+    summary = {row[0]: row[1] for row in book.worksheets[1].iter_rows(min_row=2, values_only=True)}
+    assert summary[vi("Tasks without a cost estimate (not planned)")] == 1

@@ -195,3 +195,9 @@ def test_a_public_document_of_a_work_not_public_is_not_served(client, work):
                                title="Đề xuất", is_public=True)
     assert client.get(document.get_absolute_url()).status_code == 404  # a proposed work is not public
     assert client.get("/documents/999999/").status_code == 404
+
+
+def test_a_document_address_that_is_no_stored_name_is_a_404(client, work):
+    # Text a database cannot hold (NUL) reached the query: a 500 on PostgreSQL.
+    for name in ("works/1/a%00b.pdf", "works/1/abc.pdf", "etc/passwd", "works/1/" + "0" * 32 + ".exe"):
+        assert client.get(f"/documents/file/{name}").status_code == 404, name

@@ -36,7 +36,8 @@ def reminder_text(tasks: list[DueTask], *, days: int, today) -> tuple[str, str]:
             state = _("OVERDUE since %(date)s") if task.overdue_on(today) else _("due %(date)s")
             lines.append(f"  - {state % {'date': task.next_due.strftime('%d/%m/%Y')}}: {task.work_code} {task.work_name} · "
                          f"{task.task_label}{' – ' + task.description if task.description else ''} · "
-                         f"{format_vnd(task.estimated_cost)} VND")
+                         + (f"{format_vnd(task.estimated_cost)} VND" if task.estimated_cost is not None
+                            else _("no cost estimate")))
     return subject, "\n".join(lines) + "\n"
 
 
