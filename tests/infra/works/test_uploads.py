@@ -135,7 +135,6 @@ def test_a_file_name_with_a_control_character_gives_a_clean_title(work):
 
 def _reader(role, commune_code=None):
     from gis.models import AdminUnit
-    from infra.accounts.models import Role
     from tests.factories import user_with_role
 
     communes = [AdminUnit.objects.get(level="commune", code=commune_code, valid_to=None)] if commune_code else []
