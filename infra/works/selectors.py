@@ -34,6 +34,7 @@ from infra.works.models import DocumentKind, StageEvent, Work, WorkDocument, Wor
 
 __all__ = [
     "WorkFilters",
+    "document_get_visible",
     "commune_for_geometry",
     "province_area",
     "province_area_kept",
@@ -361,6 +362,17 @@ def works_geojson(*, user, works: QuerySet[Work] | None = None) -> str:
 def work_get_visible(*, user, pk: int) -> Work:
     """Return the work if the person may see it; raise Work.DoesNotExist otherwise."""
     return works_visible(user).select_related("current_commune", "approved_commune", "contractor").get(pk=pk)
+
+
+def document_get_visible(*, user, documents: QuerySet[WorkDocument]) -> WorkDocument | None:
+    """Return the first of `documents` the person may read, or None: a public one of a work they may see, or any of a
+    work whose internal facts they may read (the rule work_detail_context lists documents by)."""
+    found = (documents.select_related("work").filter(work__in=works_visible(user))
+             .only("file", "is_public", "title", "work__stage", "work__current_commune_id", "work__approved_commune_id")
+             .first())
+    if found is None or not (found.is_public or sees_internal(user, found.work)):
+        return None
+    return found
 
 
 DETAIL_PRECISION = 9

@@ -24,7 +24,7 @@ from gis import selectors as geo
 from gis.layers import COUNT_CAP, on_postgis
 from gis.maps import SHAPES, LegendEntry, PrintedFeature, printable_map_html, symbol_svg
 from gis.models import HARDENED_SURFACES, AdminUnit, AdminUnitLevel, RoadSurface, Village
-from infra.accounts.policy import sees_internal, works_visible
+from infra.accounts.policy import works_visible
 from infra.api.params import WorkMapParams
 from infra.finance.models import Source
 from infra.money import format_million_vnd
@@ -33,7 +33,14 @@ from infra.network.selectors import run_latest, village_link_join
 from infra.ogc.tiles import TILE_LAYERS
 from infra.works.choices import PUBLIC_STAGES, Category, Stage
 from infra.works.models import Work, WorkDocument
-from infra.works.selectors import WorkFilters, work_detail_context, work_get_visible, works_geojson, works_page
+from infra.works.selectors import (
+    WorkFilters,
+    document_get_visible,
+    work_detail_context,
+    work_get_visible,
+    works_geojson,
+    works_page,
+)
 
 # One symbol per category and one colour per stage, shared by the map, its legend and the printed map.
 CATEGORY_SYMBOLS = {
@@ -242,10 +249,8 @@ def document_file(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _document_answer(request: HttpRequest, documents) -> HttpResponse:
-    found = (documents.select_related("work").filter(work__in=works_visible(request.user))
-             .only("file", "is_public", "title", "work__stage", "work__current_commune_id", "work__approved_commune_id")
-             .first())
-    if found is None or not (found.is_public or sees_internal(request.user, found.work)):
+    found = document_get_visible(user=request.user, documents=documents)
+    if found is None:
         raise Http404(_("No such document, or you may not see it."))
     suffix = PurePath(found.file.name).suffix.lower()
     try:

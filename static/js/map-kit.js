@@ -41,9 +41,8 @@
 
   // A number with one decimal and the page language's marks (1,5 km; 1.5 km on English pages).
   function decimal(value, digits) {
-    var parts = Number(value).toFixed(digits).split(".");
-    return groupThousands(parts[0].replace("-", "")).replace(/^/, Number(value) < 0 ? "-" : "") +
-      (parts[1] ? marks().decimal + parts[1] : "");
+    var parts = Math.abs(Number(value)).toFixed(digits).split(".");
+    return (Number(value) < 0 ? "-" : "") + groupThousands(parts[0]) + (parts[1] ? marks().decimal + parts[1] : "");
   }
 
   // A whole number with the page language's thousands mark.
