@@ -320,9 +320,7 @@ def _collection_sql(
     `returned` adds `numberReturned` alone. From the layer's `stored` table (when it serves), a last
     column counts the rows missing from it.
     """
-    props_sql = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
     postgis = on_postgis()
-    geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
     stored = _serves_stored(layer, tolerance=tolerance, precision=precision)
     if counted:
         # At most cap + 1 matching ids are read, once, and kept (an index-only scan where one serves).
@@ -366,6 +364,9 @@ def _collection_sql(
             f"|| '{close}'{extra}, count(lf.id) - count(lf.feature) FROM layer_page CROSS JOIN LATERAL "
             f"(SELECT layer_page.id AS id, (SELECT s.feature FROM {layer.stored} s WHERE s.id = layer_page.id) AS feature) lf"
         )
+    # Built here, not above: a collection of stored features names neither its properties nor its geometry.
+    props_sql = ", ".join(f"'{name}', {expr}" for name, expr in layer.properties.items())
+    geometry = _geometry_json(layer, tolerance=tolerance, precision=precision, wrap=postgis)
     if postgis:
         collection = (f"json_build_object('type', 'FeatureCollection', {members}'features', "
                       "COALESCE(json_agg(json_build_object('type', 'Feature', 'id', lf.id, 'geometry', lf.geom, "

@@ -42,8 +42,9 @@ authentication is the session's and the token's.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -59,11 +60,13 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import IntegerField
 from rest_framework.permissions import AllowAny
 from rest_framework.serializers import Serializer
 
+from gis.reading import reading_connection
 from infra.api import views as api_views
-from infra.api.params import WorkListParams
+from infra.api.params import BBoxField, WorkListParams
 from infra.middleware import DatabaseUnavailableMiddleware, VietnameseFirstLocaleMiddleware, database_unavailable
 from infra.ogc import views as ogc_views
 from infra.ogc.collections import COLLECTIONS, Query
@@ -116,9 +119,14 @@ class Route:
     fields: dict[str, Any]
     defaults: dict[str, Any]
     formats: bool
-    page: Callable[[WSGIRequest, str, dict, Any], Answer]
+    page: Callable[[WSGIRequest, str, dict, list, Any], Answer]
     reads_user: bool = False  # DRF's authentication reads request.user for every request
     view_headers: tuple[tuple[str, str], ...] = ()
+    bounds: dict[str, tuple[int | None, int | None]] = field(init=False, compare=False)  # integer fields' (_value)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bounds", {name: (given.min_value, given.max_value)
+                                            for name, given in self.fields.items() if type(given) is IntegerField})
 
 
 def _fields(params: type[Serializer]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -129,16 +137,16 @@ def _fields(params: type[Serializer]) -> tuple[dict[str, Any], dict[str, Any]]:
     return fields, {name: fields[name].get_default() for name in ("limit", "offset")}
 
 
-def _ogc_items(request: WSGIRequest, collection_id: str, values: dict, user: Any) -> Answer:
+def _ogc_items(request: WSGIRequest, collection_id: str, values: dict, lists: list, user: Any) -> Answer:
     found = COLLECTIONS[collection_id]
     query = Query(limit=values["limit"], offset=values["offset"], bbox=values.get("bbox"), raw=True)
     page = found.page(user, query)
     # The URL build_absolute_uri() gives, for a path of plain characters and no script name (_route).
-    this = ogc_views.ThisPage(request, base=f"{request.scheme}://{request.get_host()}{request.path}")
+    this = ogc_views.ThisPage(request, base=f"{request.scheme}://{request.get_host()}{request.path}", lists=lists)
     return page.head(), ogc_views.items_members(this, found, query, page, html=False) + b"}"
 
 
-def _api_works(request: WSGIRequest, _key: str, values: dict, user: Any) -> Answer:
+def _api_works(request: WSGIRequest, _key: str, values: dict, _lists: list, user: Any) -> Answer:
     page = works_page(user=user, filters=WorkFilters(bbox=values.get("bbox")), limit=values["limit"],
                       offset=values["offset"], raw=True)
     try:
@@ -147,6 +155,40 @@ def _api_works(request: WSGIRequest, _key: str, values: dict, user: Any) -> Answ
     except ValidationError:
         return None  # past the end: Django words the refusal
     return page.head(), members + b"}"
+
+
+# A query of names and values in these characters alone has nothing to decode (no %, + or ;): what maps and
+# QGIS send for a page of a box.
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.,=&-]*")
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def _plain_lists(query: str) -> list[tuple[str, list[str]]] | None:
+    """A plain query's names and values as QueryDict(query).lists() gives them (empty parts skipped, a part
+    without `=` a name with an empty value, values of a repeated name together), read without QueryDict's
+    decoding; None when the query is not plain (QueryDict reads it then)."""
+    if not _PLAIN_QUERY.fullmatch(query):
+        return None
+    lists: dict[str, list[str]] = {}
+    for part in query.split("&"):
+        if part:
+            name, _equals, value = part.partition("=")
+            lists.setdefault(name, []).append(value)
+    return list(lists.items())
+
+
+def _value(route: Route, name: str, reader: Any, given: str) -> Any:
+    """The field's value of a non-empty text, or None when the field refuses it (Django words the refusal).
+    Plain digits for an integer field, and a box, are read here as the field reads them, without DRF's
+    machinery around to_internal_value (neither field has validators of its own beyond the bounds)."""
+    bounds = route.bounds.get(name)
+    if bounds is not None and _DIGITS.fullmatch(given):
+        number = int(given)
+        low, high = bounds
+        return number if (low is None or number >= low) and (high is None or number <= high) else None
+    if type(reader) is BBoxField:
+        return reader.to_internal_value(given)  # a refusal raises: Django words it (_checked)
+    return reader.run_validation(given)
 
 
 def fits() -> bool:
@@ -194,9 +236,10 @@ class PublicPages:
         # Everything that can hand the request on without reading the database comes first, before the request
         # starts, so that a request handed on starts (and reads) once, in Django.
         request = WSGIRequest(environ)
-        values = self._checked(request, route)
-        if values is None:
+        checked = self._checked(request, route)
+        if checked is None:
             return self.application(environ, start_response)
+        values, lists = checked
         set_script_prefix("/")
         signals.request_started.send(sender=WSGIHandler, environ=environ)
         # Lazy, as AuthenticationMiddleware's request.user is: a page that reads it reads the session.
@@ -204,7 +247,7 @@ class PublicPages:
         try:
             self._activate_language(request)
             with reading_for(request):
-                answer = route.page(request, key, values, user)
+                answer = self._read(route, request, key, values, lists, user)
         except Exception as error:
             if not database_unavailable(error):
                 logger.exception("the public page %s failed; Django answers it", request.path)
@@ -224,6 +267,28 @@ class PublicPages:
         content = [("Content-Type", ogc_views.GEOJSON), ("Content-Length", str(len(head) + len(tail)))]
         start_response("200 OK", [*content, *self._later_headers(request, route, user_read)])
         return _Answer([head, tail])
+
+    @staticmethod
+    def _read(route: Route, request: WSGIRequest, key: str, values: dict, lists: list, user: Any) -> Answer:
+        """The page, its statement standing for Django's health check of a kept connection.
+
+        With CONN_HEALTH_CHECKS Django asks a connection kept from an earlier request whether it still works
+        (a `SELECT 1`, a round trip to the database) before the request's first statement. A page here runs
+        one statement, which reads nothing twice and writes nothing, so it is itself the check: the check is
+        marked done, and if the statement then fails because the connection had died (the driver says it is
+        closed: the database restarted, the connection was cut), the connection is closed and the page read
+        once more on a new one, as Django would have reconnected after a failed check. Any other failure, or
+        a second one, is the caller's to answer (a 503 when the database does not answer)."""
+        connection = reading_connection()
+        connection.health_check_done = True
+        try:
+            return route.page(request, key, values, lists, user)
+        except Exception as error:
+            if not database_unavailable(error) or not getattr(connection.connection, "closed", 0):
+                raise
+            logger.info("a kept database connection had closed; the public page %s is read on a new one", request.path)
+            connection.close()
+        return route.page(request, key, values, lists, user)
 
     def _activate_language(self, request: WSGIRequest) -> None:
         """Activate the language the view would answer in, as LocaleMiddleware chooses it for /api/ and /ogc/.
@@ -246,20 +311,20 @@ class PublicPages:
         signals.request_finished.send(sender=WSGIHandler)
         return self.application(environ, start_response)
 
-    def _checked(self, request: WSGIRequest, route: Route) -> dict | None:
-        """The request's values, or None when Django is to answer it: a value the fields refuse (or cannot read),
-        a host Django refuses, an HTTPS redirect. Reads no database; raises nothing (Django meets the same
-        errors, and says so)."""
+    def _checked(self, request: WSGIRequest, route: Route) -> tuple[dict, list] | None:
+        """The request's values and its query's names and values (as QueryDict.lists() gives them), or None when
+        Django is to answer it: a value the fields refuse (or cannot read), a host Django refuses, an HTTPS
+        redirect. Reads no database; raises nothing (Django meets the same errors, and says so)."""
         try:
-            values = self._values(request, route)
-            if values is None:
+            checked = self._values(request, route)
+            if checked is None:
                 return None
             request.get_host()
             if self.security.process_request(request) is not None:
                 return None  # the HTTPS redirect
         except Exception:  # a host refused, a query of too many fields, an odd value
             return None
-        return values
+        return checked
 
     def _route(self, environ: dict) -> tuple[Route, str] | None:
         """The route and its key (the collection's id) when the request may be one to answer here; None sends it
@@ -280,22 +345,28 @@ class PublicPages:
             return None  # a browser: the HTML page (ogc.views._wants_html)
         return self.ogc, collection_id
 
-    def _values(self, request: WSGIRequest, route: Route) -> dict | None:
+    def _values(self, request: WSGIRequest, route: Route) -> tuple[dict, list] | None:
         # Any error here (not only a refusal: a message formatted by two threads at once, in DRF's shared
         # validators) sends the request to Django (_checked).
+        lists = _plain_lists(request.META.get("QUERY_STRING", ""))
+        if lists is None:
+            lists = list(request.GET.lists())
         values = dict(route.defaults)
-        for name, given in request.GET.lists():
+        for name, given in lists:
             if len(given) != 1 or given[0] == "":
                 return None
             if name == "f" and route.formats:
                 if given[0] != "json":
                     return None
                 continue
-            field = route.fields.get(name)
-            if field is None:
+            reader = route.fields.get(name)
+            if reader is None:
                 return None
-            values[name] = field.run_validation(given[0])  # a refusal: Django words it
-        return values
+            value = _value(route, name, reader, given[0])
+            if value is None:
+                return None
+            values[name] = value
+        return values, lists
 
     def _later_headers(self, request: WSGIRequest, route: Route, user_read: bool) -> list[tuple[str, str]]:
         """The headers the view and the middleware add to a page, after its Content-Type and Content-Length: found

@@ -1,11 +1,14 @@
 """A page of features passed through from the database with members added (links, a time stamp)."""
 from __future__ import annotations
 
+from json.encoder import encode_basestring, encode_basestring_ascii
+from typing import Any
+
 from django.http import HttpResponse
 
 from gis.layers import Page
 
-__all__ = ["page_with_members"]
+__all__ = ["link_text", "page_with_members"]
 
 
 def page_with_members(page: Page, members: bytes, *, content_type: str) -> HttpResponse:
@@ -18,3 +21,12 @@ def page_with_members(page: Page, members: bytes, *, content_type: str) -> HttpR
     response.write(tail)
     response["Content-Length"] = str(len(head) + len(tail))
     return response
+
+
+def link_text(href: str, rel: str, media: str, title: Any = None, *, ascii_only: bool = False) -> str:
+    """A page's link {"href", "rel", "type"[, "title"]} as json.dumps writes that dict (`ascii_only`: with its
+    default ensure_ascii, else ensure_ascii=False), written directly: the links are most of what a page's
+    Python writes."""
+    string = encode_basestring_ascii if ascii_only else encode_basestring
+    named = f', "title": {string(str(title))}' if title else ""
+    return f'{{"href": {string(href)}, "rel": {string(rel)}, "type": {string(media)}{named}}}'

@@ -5,7 +5,6 @@ the features themselves never pass through a serializer (docs/PERFORMANCE).
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +25,7 @@ from rest_framework.views import APIView
 from gis import selectors as geo
 from gis.layers import Page
 from infra.api import schema, writes
-from infra.api.pages import page_with_members
+from infra.api.pages import link_text, page_with_members
 from infra.api.params import AdminUnitParams, VillageParams, WorkListParams
 from infra.network.selectors import village_link_join
 from infra.works.models import Work
@@ -86,13 +85,14 @@ def page_members(url: str, page: Page, *, limit: int, offset: int) -> bytes:
     if offset > 0 and page.matched is not None and offset >= page.matched:
         raise ValidationError({"offset": [_("offset %(offset)s is past the end: %(count)s features match.")
                                           % {"offset": offset, "count": page.matched}]})
-    links = [{"href": url, "rel": "self", "type": GEOJSON}]
+    links = [link_text(url, "self", GEOJSON, ascii_only=True)]
     more = page.matched is None or offset + page.returned < page.matched
     if more and page.returned == limit:
-        links.append({"href": replace_query_param(url, "offset", offset + limit), "rel": "next", "type": GEOJSON})
+        links.append(link_text(replace_query_param(url, "offset", offset + limit), "next", GEOJSON, ascii_only=True))
     if offset > 0:
-        links.append({"href": replace_query_param(url, "offset", max(0, offset - limit)), "rel": "prev", "type": GEOJSON})
-    return (',"links":' + json.dumps(links)).encode()
+        links.append(link_text(replace_query_param(url, "offset", max(0, offset - limit)), "prev", GEOJSON,
+                               ascii_only=True))
+    return (',"links":[' + ", ".join(links) + "]").encode()
 
 
 def _page_response(request: Any, page: Page, *, limit: int, offset: int) -> HttpResponse:

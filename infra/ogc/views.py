@@ -7,6 +7,7 @@ a 404, both with an OGC exception body ({"code", "description"}).
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import ValidationError
 
-from infra.api.pages import page_with_members
+from infra.api.pages import link_text, page_with_members
 from infra.errors import error_page
 from infra.ogc.collections import COLLECTIONS, Collection, Query, collection_extent
 from infra.ogc.openapi import definition
@@ -112,13 +113,26 @@ class ThisPage:
     query holding raw UTF-8 bytes comes out encoded once, not twice.) Each parameter is encoded once,
     as urlencode(…, doseq=True) encodes it, and a link encodes only what it changes."""
 
-    def __init__(self, request: HttpRequest, base: str | None = None):
+    def __init__(self, request: HttpRequest, base: str | None = None, lists: list | None = None):
+        """`lists`: the query's names and values as request.GET.lists() gives them, when read already."""
         self.base = request.build_absolute_uri().partition("?")[0] if base is None else base
-        self.encoded = {name: urlencode([(name, value) for value in values]) for name, values in request.GET.lists()}
+        self.encoded = {name: "&".join([_pair(name, value) for value in values])
+                        for name, values in (request.GET.lists() if lists is None else lists)}
 
     def url(self, **changes: Any) -> str:
-        encoded = self.encoded | {name: urlencode([(name, str(value))]) for name, value in changes.items()}
+        encoded = self.encoded | {name: _pair(name, str(value)) for name, value in changes.items()}
         return f"{self.base}?{'&'.join(encoded[name] for name in sorted(encoded))}"
+
+
+# Text urlencode leaves as it is, but for the comma (%2C): what a page's names and values mostly are.
+_PLAIN = re.compile(r"[A-Za-z0-9_.,-]*")
+
+
+def _pair(name: str, value: str) -> str:
+    """urlencode([(name, value)]): written here for plain text, by urlencode for the rest."""
+    if _PLAIN.fullmatch(name) and _PLAIN.fullmatch(value):
+        return f"{name.replace(',', '%2C')}={value.replace(',', '%2C')}"
+    return urlencode([(name, value)])
 
 
 def _link(href: str, rel: str, media: str, title: Any = None) -> dict:
@@ -240,8 +254,6 @@ def _stamp() -> str:
 
 
 _STAMP: tuple[int, str] = (-1, "")
-# json.dumps(…, ensure_ascii=False) makes an encoder for every call; one made once writes the same text.
-_LINKS_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def items_members(this: ThisPage, found: Collection, query: Query, page: Any, *, html: bool) -> bytes:
@@ -251,19 +263,19 @@ def items_members(this: ThisPage, found: Collection, query: Query, page: Any, *,
     media = HTML if html else GEOJSON
     f = "html" if html else "json"
     links = [
-        _link(this.url(f=f), "self", media),
-        _link(this.url(f="json" if html else "html"), "alternate", GEOJSON if html else HTML),
+        link_text(this.url(f=f), "self", media),
+        link_text(this.url(f="json" if html else "html"), "alternate", GEOJSON if html else HTML),
         # The items' URL is the collection's with /items (ogc/urls.py): no second reverse().
-        _link(f"{this.base.removesuffix('/items')}?f=json", "collection", JSON, found.title),
+        link_text(f"{this.base.removesuffix('/items')}?f=json", "collection", JSON, found.title),
     ]
     offset_end = query.offset + page.returned
     # Past the count cap the number matched is unknown: a full page means there may be more.
     more = page.returned == query.limit if page.matched is None else offset_end < page.matched
     if more:
-        links.append(_link(this.url(f=f, offset=offset_end), "next", media))
+        links.append(link_text(this.url(f=f, offset=offset_end), "next", media))
     if query.offset > 0:
-        links.append(_link(this.url(f=f, offset=max(0, query.offset - query.limit)), "prev", media))
-    return (',"links":' + _LINKS_JSON.encode(links) + ',"timeStamp":"' + _stamp() + '"').encode()
+        links.append(link_text(this.url(f=f, offset=max(0, query.offset - query.limit)), "prev", media))
+    return (',"links":[' + ", ".join(links) + '],"timeStamp":"' + _stamp() + '"').encode()
 
 
 @ogc_view

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -288,8 +289,11 @@ _DISBURSED = (
 _LAST_MAINTENANCE = f"(SELECT MAX(r.done_on) FROM {RECORDS} r WHERE r.work_id = t.id)"
 
 
+@cache
 def works_layer(*, detail: bool = False, internal: bool = False) -> Layer:
-    """Return how works are listed (`detail`: the one-work record; `internal`: with internal notes)."""
+    """Return how works are listed (`detail`: the one-work record; `internal`: with internal notes). Made once
+    per pair of arguments: every page of works reads it, and a Layer is not changed (dataclasses.replace
+    makes another)."""
     properties = {
         "code": "t.code", "name": "t.name", "category": "t.category", "stage": "t.stage", "progress": "t.progress",
         "year": "t.approved_year", "commune_code": "c.code", "commune": "c.name", "approved_commune": "ac.name",
