@@ -50,7 +50,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signals
+from django.core.cache import close_caches
+from django.core.handlers.base import reset_urlconf
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
+from django.db import close_old_connections, reset_queries
+from django.dispatch import Signal
+from django.dispatch.dispatcher import NONE_ID, _make_id
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
@@ -119,7 +124,7 @@ class Route:
     fields: dict[str, Any]
     defaults: dict[str, Any]
     formats: bool
-    page: Callable[[WSGIRequest, str, dict, list, Any], Answer]
+    page: Callable[[WSGIRequest, str, Checked, Any], Answer]
     reads_user: bool = False  # DRF's authentication reads request.user for every request
     view_headers: tuple[tuple[str, str], ...] = ()
     bounds: dict[str, tuple[int | None, int | None]] = field(init=False, compare=False)  # integer fields' (_value)
@@ -137,20 +142,40 @@ def _fields(params: type[Serializer]) -> tuple[dict[str, Any], dict[str, Any]]:
     return fields, {name: fields[name].get_default() for name in ("limit", "offset")}
 
 
-def _ogc_items(request: WSGIRequest, collection_id: str, values: dict, lists: list, user: Any) -> Answer:
-    found = COLLECTIONS[collection_id]
+@dataclass(frozen=True)
+class Checked:
+    """A request's checked values, its query's names and values (as QueryDict.lists() gives them), whether the
+    query was plain (_plain_lists), and its scheme and host as build_absolute_uri() writes them."""
+
+    values: dict[str, Any]
+    lists: list[tuple[str, list[str]]]
+    plain: bool
+    origin: str
+
+    def absolute_uri(self, request: WSGIRequest) -> str:
+        """request.build_absolute_uri(): for a plain query on a path of plain characters with no script name
+        (_route), the origin, path and query as they are."""
+        if not self.plain:
+            return request.build_absolute_uri()
+        query = request.META.get("QUERY_STRING", "")
+        return f"{self.origin}{request.path}?{query}" if query else f"{self.origin}{request.path}"
+
+
+def _ogc_items(request: WSGIRequest, collection_id: str, checked: Checked, user: Any) -> Answer:
+    found, values = COLLECTIONS[collection_id], checked.values
     query = Query(limit=values["limit"], offset=values["offset"], bbox=values.get("bbox"), raw=True)
     page = found.page(user, query)
-    # The URL build_absolute_uri() gives, for a path of plain characters and no script name (_route).
-    this = ogc_views.ThisPage(request, base=f"{request.scheme}://{request.get_host()}{request.path}", lists=lists)
+    # The URL build_absolute_uri() gives without its query, for a path of plain characters and no script name.
+    this = ogc_views.ThisPage(request, base=f"{checked.origin}{request.path}", lists=checked.lists)
     return page.head(), ogc_views.items_members(this, found, query, page, html=False) + b"}"
 
 
-def _api_works(request: WSGIRequest, _key: str, values: dict, _lists: list, user: Any) -> Answer:
+def _api_works(request: WSGIRequest, _key: str, checked: Checked, user: Any) -> Answer:
+    values = checked.values
     page = works_page(user=user, filters=WorkFilters(bbox=values.get("bbox")), limit=values["limit"],
                       offset=values["offset"], raw=True)
     try:
-        members = api_views.page_members(request.build_absolute_uri(), page, limit=values["limit"],
+        members = api_views.page_members(checked.absolute_uri(request), page, limit=values["limit"],
                                          offset=values["offset"])
     except ValidationError:
         return None  # past the end: Django words the refusal
@@ -239,15 +264,14 @@ class PublicPages:
         checked = self._checked(request, route)
         if checked is None:
             return self.application(environ, start_response)
-        values, lists = checked
         set_script_prefix("/")
-        signals.request_started.send(sender=WSGIHandler, environ=environ)
+        _STARTED.send(environ=environ)
         # Lazy, as AuthenticationMiddleware's request.user is: a page that reads it reads the session.
         user = SimpleLazyObject(AnonymousUser)
         try:
             self._activate_language(request)
             with reading_for(request):
-                answer = self._read(route, request, key, values, lists, user)
+                answer = self._read(route, request, key, checked, user)
         except Exception as error:
             if not database_unavailable(error):
                 logger.exception("the public page %s failed; Django answers it", request.path)
@@ -269,7 +293,7 @@ class PublicPages:
         return _Answer([head, tail])
 
     @staticmethod
-    def _read(route: Route, request: WSGIRequest, key: str, values: dict, lists: list, user: Any) -> Answer:
+    def _read(route: Route, request: WSGIRequest, key: str, checked: Checked, user: Any) -> Answer:
         """The page, its statement standing for Django's health check of a kept connection.
 
         With CONN_HEALTH_CHECKS Django asks a connection kept from an earlier request whether it still works
@@ -282,13 +306,13 @@ class PublicPages:
         connection = reading_connection()
         connection.health_check_done = True
         try:
-            return route.page(request, key, values, lists, user)
+            return route.page(request, key, checked, user)
         except Exception as error:
             if not database_unavailable(error) or not getattr(connection.connection, "closed", 0):
                 raise
             logger.info("a kept database connection had closed; the public page %s is read on a new one", request.path)
             connection.close()
-        return route.page(request, key, values, lists, user)
+        return route.page(request, key, checked, user)
 
     def _activate_language(self, request: WSGIRequest) -> None:
         """Activate the language the view would answer in, as LocaleMiddleware chooses it for /api/ and /ogc/.
@@ -308,23 +332,25 @@ class PublicPages:
 
     def _hand_on(self, environ: dict, start_response: Any) -> Any:
         """Hand a request already started on to Django, ending this start first (each start has its end)."""
-        signals.request_finished.send(sender=WSGIHandler)
+        _FINISHED.send()
         return self.application(environ, start_response)
 
-    def _checked(self, request: WSGIRequest, route: Route) -> tuple[dict, list] | None:
-        """The request's values and its query's names and values (as QueryDict.lists() gives them), or None when
-        Django is to answer it: a value the fields refuse (or cannot read), a host Django refuses, an HTTPS
-        redirect. Reads no database; raises nothing (Django meets the same errors, and says so)."""
+    def _checked(self, request: WSGIRequest, route: Route) -> Checked | None:
+        """The request checked, or None when Django is to answer it: a value the fields refuse (or cannot read),
+        a host Django refuses, an HTTPS redirect. Reads no database; raises nothing (Django meets the same
+        errors, and says so)."""
         try:
-            checked = self._values(request, route)
-            if checked is None:
+            plain = _plain_lists(request.META.get("QUERY_STRING", ""))
+            lists = list(request.GET.lists()) if plain is None else plain
+            values = self._values(route, lists)
+            if values is None:
                 return None
-            request.get_host()
+            origin = f"{request.scheme}://{request.get_host()}"
             if self.security.process_request(request) is not None:
                 return None  # the HTTPS redirect
         except Exception:  # a host refused, a query of too many fields, an odd value
             return None
-        return checked
+        return Checked(values, lists, plain is not None, origin)
 
     def _route(self, environ: dict) -> tuple[Route, str] | None:
         """The route and its key (the collection's id) when the request may be one to answer here; None sends it
@@ -345,12 +371,10 @@ class PublicPages:
             return None  # a browser: the HTML page (ogc.views._wants_html)
         return self.ogc, collection_id
 
-    def _values(self, request: WSGIRequest, route: Route) -> tuple[dict, list] | None:
+    @staticmethod
+    def _values(route: Route, lists: list[tuple[str, list[str]]]) -> dict | None:
         # Any error here (not only a refusal: a message formatted by two threads at once, in DRF's shared
         # validators) sends the request to Django (_checked).
-        lists = _plain_lists(request.META.get("QUERY_STRING", ""))
-        if lists is None:
-            lists = list(request.GET.lists())
         values = dict(route.defaults)
         for name, given in lists:
             if len(given) != 1 or given[0] == "":
@@ -366,7 +390,7 @@ class PublicPages:
             if value is None:
                 return None
             values[name] = value
-        return values, lists
+        return values
 
     def _later_headers(self, request: WSGIRequest, route: Route, user_read: bool) -> list[tuple[str, str]]:
         """The headers the view and the middleware add to a page, after its Content-Type and Content-Length: found
@@ -393,6 +417,31 @@ class PublicPages:
         return self.security.process_response(request, response)
 
 
+class _Sending:
+    """A request signal sent as Signal.send sends it (from WSGIHandler, to each receiver in turn), calling the
+    receivers directly while they are Django's own (`known`), without the dispatch's lock and weak references;
+    by the signal's own send() when any other receiver is connected or one of Django's disconnected (as
+    Django's test client does)."""
+
+    def __init__(self, signal: Signal, known: tuple[Callable, ...]):
+        self.signal = signal
+        self.known = {(_make_id(receiver), NONE_ID): receiver for receiver in known}
+
+    def send(self, **named: Any) -> None:
+        connected = self.signal.receivers
+        receivers = [self.known.get(key) for key, _receiver, _is_async in connected]
+        if len(connected) != len(self.known) or None in receivers:
+            self.signal.send(sender=WSGIHandler, **named)
+            return
+        for receiver in receivers:
+            receiver(signal=self.signal, sender=WSGIHandler, **named)
+
+
+# The database connections' upkeep, the caches' and the URL configuration's.
+_STARTED = _Sending(signals.request_started, (reset_queries, close_old_connections))
+_FINISHED = _Sending(signals.request_finished, (close_old_connections, close_caches, reset_urlconf))
+
+
 class _Answer:
     """The answer's chunks; closing it ends the request as closing Django's response does (request_finished)."""
 
@@ -403,4 +452,4 @@ class _Answer:
         return iter(self.chunks)
 
     def close(self) -> None:
-        signals.request_finished.send(sender=WSGIHandler)
+        _FINISHED.send()

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from enum import Enum
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -127,6 +128,13 @@ class WorkFilters:
     last_year: int | None = None
 
 
+# Every filter but some, as a tuple read in one call (dataclasses.replace, to compare the rest, costs more than
+# the rest of a page's policy). Made from the fields, so that a filter added later is in them.
+_BUT_BOX = attrgetter(*(f.name for f in fields(WorkFilters) if f.name != "bbox"))
+_BUT_COUNTED = attrgetter(*(f.name for f in fields(WorkFilters) if f.name not in ("categories", "stages")))
+_NONE_BUT_COUNTED = _BUT_COUNTED(WorkFilters())
+
+
 def commune_condition(unit: AdminUnit) -> Q:
     if unit.valid_to is None:
         return Q(current_commune=unit) | Q(approved_commune=unit)
@@ -178,7 +186,7 @@ def works_count(*, user, filters: WorkFilters) -> tuple[str, list] | None:
     """Return SQL (and params) giving the exact number of `works_matching(user, filters)` from the counts
     the database keeps by category and stage (infra.works.features), or None where they cannot answer:
     off PostGIS, for a commune officer, or with a filter other than categories and stages."""
-    if not on_postgis() or replace(filters, categories=(), stages=()) != WorkFilters():
+    if not on_postgis() or _BUT_COUNTED(filters) != _NONE_BUT_COUNTED:
         return None
     stages = stages_seen_whole(user)
     if stages is None:
@@ -259,7 +267,7 @@ def _page_match(user, filters: WorkFilters) -> tuple[tuple[str, Any], tuple[str,
     if filters.commune is None and not filters.source and not filters.q:
         seen = stages_seen_whole(user)
         if seen is not None:
-            key = (on_postgis(), seen, replace(filters, bbox=None), filters.bbox is None)
+            key = (on_postgis(), seen, _BUT_BOX(filters), filters.bbox is None)
     compiled = _COMPILED.get(key) if key is not None else None
     if compiled is None:
         works = works_matching(user=user, filters=replace(filters, bbox=None))
