@@ -106,7 +106,7 @@ AUTHENTICATION_WRITTEN_FOR = (
     "rest_framework.authentication.TokenAuthentication",
 )
 
-LANGUAGES_KEPT = 64
+LANGUAGES_KEPT = 64  # and as many hosts (_origin)
 # A page's two parts; None hands the request to Django.
 Answer = tuple[bytes, bytes] | None
 
@@ -252,6 +252,7 @@ class PublicPages:
                          view_headers=tuple(works_view.default_response_headers.items()))
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
         self.languages: dict[str, str] = {}  # Accept-Language header: the language chosen (_activate_language)
+        self.origins: dict[tuple, str] = {}  # what the host is read from: scheme and host (_origin)
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         found = self._route(environ)
@@ -314,6 +315,23 @@ class PublicPages:
             connection.close()
         return route.page(request, key, checked, user)
 
+    def _origin(self, request: WSGIRequest) -> str:
+        """The request's scheme and host as build_absolute_uri() writes them, the host checked against
+        ALLOWED_HOSTS by request.get_host() (a host refused raises DisallowedHost). Both rest on the headers
+        and settings in the key alone, so each such key is checked once and kept: the settings' object is in
+        it, and override_settings replaces that object."""
+        meta, proxy = request.META, settings.SECURE_PROXY_SSL_HEADER
+        key = (meta.get("HTTP_X_FORWARDED_HOST"), meta.get("HTTP_HOST"), meta.get("SERVER_NAME"),
+               meta.get("SERVER_PORT"), meta.get("wsgi.url_scheme"), meta.get(proxy[0]) if proxy else None,
+               settings._wrapped)
+        origin = self.origins.get(key)
+        if origin is None:
+            origin = f"{request.scheme}://{request.get_host()}"
+            if len(self.origins) >= LANGUAGES_KEPT:
+                self.origins.clear()
+            self.origins[key] = origin
+        return origin
+
     def _activate_language(self, request: WSGIRequest) -> None:
         """Activate the language the view would answer in, as LocaleMiddleware chooses it for /api/ and /ogc/.
         For the requests answered here its choice rests on the Accept-Language header alone (no cookie comes
@@ -345,7 +363,7 @@ class PublicPages:
             values = self._values(route, lists)
             if values is None:
                 return None
-            origin = f"{request.scheme}://{request.get_host()}"
+            origin = self._origin(request)
             if self.security.process_request(request) is not None:
                 return None  # the HTTPS redirect
         except Exception:  # a host refused, a query of too many fields, an odd value

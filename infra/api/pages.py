@@ -26,7 +26,9 @@ def page_with_members(page: Page, members: bytes, *, content_type: str) -> HttpR
 def link_text(href: str, rel: str, media: str, title: Any = None, *, ascii_only: bool = False) -> str:
     """A page's link {"href", "rel", "type"[, "title"]} as json.dumps writes that dict (`ascii_only`: with its
     default ensure_ascii, else ensure_ascii=False), written directly: the links are most of what a page's
-    Python writes."""
+    Python writes. `rel` and `media` are the code's own words (no quote, backslash or control character); a
+    title may be lazy (translated once here)."""
     string = encode_basestring_ascii if ascii_only else encode_basestring
-    named = f', "title": {string(str(title))}' if title else ""
-    return f'{{"href": {string(href)}, "rel": {string(rel)}, "type": {string(media)}{named}}}'
+    text = "" if title is None else str(title)
+    named = f', "title": {string(text)}' if text else ""
+    return f'{{"href": {string(href)}, "rel": "{rel}", "type": "{media}"{named}}}'

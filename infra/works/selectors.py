@@ -21,7 +21,7 @@ from django.db.models.expressions import RawSQL
 
 from gis.layers import (
     COUNT_CAP, BBox, Layer, Page, bbox_condition, bbox_parts, feature, feature_collection, feature_page, json_bool,
-    json_subarray, on_postgis,
+    json_subarray, on_postgis, sql_with_words,
 )
 from gis.layers import precision_for_zoom as _precision_for_zoom
 from gis.models import AdminUnit, AdminUnitLevel, Village
@@ -241,8 +241,10 @@ def _split(works: QuerySet[Work]) -> Split | None:
     head, found, tail = sql.partition(_LAST_CONDITION)
     if not found or _LAST_CONDITION in tail or "%s" in tail:
         return None
-    # The stages arrive as Stage members; plain strings, the same text, quote faster for every request after.
-    return Split(head, tail, tuple(p.value if isinstance(p, Enum) else p for p in params))
+    # The stages arrive as Stage members: as plain strings (the same text) they are written into the head once
+    # on PostgreSQL, instead of quoted by the driver on every page.
+    head, params = sql_with_words(head, [p.value if isinstance(p, Enum) else p for p in params])
+    return Split(head, tail, params)
 
 
 def _each_condition(works: QuerySet[Work] | Split, conditions: list[tuple[str, list]]) -> list[tuple[str, list]]:
