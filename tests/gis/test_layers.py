@@ -44,6 +44,22 @@ def test_a_box_number_is_written_as_the_driver_writes_a_float():
             layers.sql_number(bad)
 
 
+def test_words_written_into_a_statement_are_what_the_driver_sends_for_them(reference):
+    sql = "SELECT %s AS a, '100%%' AS b, %s AS c WHERE %s <> 'x'"
+    words = ["cancelled", "Proposed_2", "0"]
+    text, params = layers.sql_with_words(sql, words)
+    if connection.vendor != "postgresql":
+        assert (text, params) == (sql, tuple(words))  # SQLite's driver takes its parameters as they are
+        return
+    assert params == () and "cancelled" in text
+    with connection.cursor() as cursor:
+        assert text % () == cursor.cursor.mogrify(sql, words).decode()  # what the driver sends either way
+        cursor.execute(text, list(params))
+        assert cursor.fetchone() == ("cancelled", "100%", "Proposed_2")
+    for others in (["it's"], ["a b"], ["ẩ"], [5], ["cancelled", None], []):
+        assert layers.sql_with_words(sql, others) == (sql, tuple(others))
+
+
 def test_a_box_in_the_statement_selects_what_the_box_as_parameters_selects(reference):
     if connection.vendor != "postgresql":
         pytest.skip("SpatiaLite statements take a box's numbers as parameters")

@@ -6,18 +6,27 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
 import re
+import string
 import sys
+import time
 from dataclasses import replace
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, connection, connections
+from django.http import QueryDict
 from django.test import override_settings
+from django.utils.translation import gettext_lazy
 
 from infra import public
+from infra.api.pages import link_text
+from infra.backends.postgis.base import socket_quiet
+from infra.ogc import views as ogc_views
 from infra.ogc.collections import COLLECTIONS
 from infra.wsgi import django_application
 from tests.infra.api.register import build_register
@@ -342,3 +351,82 @@ def test_other_middleware_or_their_settings_turn_the_shortcut_off(register, no_c
         assert "Public pages go through Django's whole request cycle" in caplog.text  # said once, at start
         call(shortcut, environ("/ogc/collections/works/items", "limit=1"))
     assert counting.calls == 1
+
+
+def test_a_plain_query_is_read_as_querydict_reads_it():
+    # Queries of letters, digits and . , _ - (what maps and QGIS send) are read without QueryDict's decoding:
+    # the same names and values, in the same order, empty parts skipped, a bare name an empty value.
+    rng = random.Random(11)
+    alphabet = "abfilmotx_019.,-=&"
+    queries = ["", "&", "limit=2&&bbox=1,2,3,4", "=5", "limit", "limit=1&limit=2&offset=", "a=b=c"]
+    queries += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    for query in queries:
+        assert public._plain_lists(query) == list(QueryDict(query).lists()), query
+    for query in ("limit=1%2C2", "a=b+c", "a=b;c=d", "bbox=1, 2", "tên=1", "a=~"):
+        assert public._plain_lists(query) is None, query
+
+
+def test_links_are_the_text_json_writes_for_them():
+    rng = random.Random(5)
+    alphabet = string.printable + "ẩđ\"\\\u2028\x00\x1f"
+    for _ in range(3000):
+        href = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        title = rng.choice([None, "", gettext_lazy("Works"), "".join(rng.choice(alphabet) for _ in range(8))])
+        link = {"href": href, "rel": "next", "type": "application/geo+json"} | ({"title": str(title)} if title else {})
+        assert link_text(href, "next", "application/geo+json", title) == json.dumps(link, ensure_ascii=False)
+        assert link_text(href, "next", "application/geo+json", title, ascii_only=True) == json.dumps(link)
+
+
+def test_a_link_s_parameters_are_encoded_as_urlencode_encodes_them():
+    rng = random.Random(3)
+    alphabet = string.ascii_letters + string.digits + "_.,-~ +%&=/:;ẩ"
+    for _ in range(5000):
+        name, value = ("".join(rng.choice(alphabet) for _ in range(rng.randint(0, n))) for n in (6, 14))
+        assert ogc_views._pair(name, value) == urlencode([(name, value)]), (name, value)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a server that ends a kept connection: PostgreSQL's")
+def test_a_kept_connection_the_database_ended_is_replaced_by_the_page_itself(other_session, monkeypatch, caplog):
+    # A page's statement stands for the connection's health check: nothing is asked before it, and when the
+    # connection turns out to have been ended (a restart, pg_terminate_backend), the page is read on a new one.
+    counting = Counting(django_application)
+    application = public.PublicPages(counting)
+    env = environ("/ogc/collections/works/items", "limit=1")
+    assert call(application, env)[0] == "200 OK"
+    pid = connection.connection.info.backend_pid
+    with other_session.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 5
+    while socket_quiet(connection.connection.fileno()):  # the server's goodbye has reached the socket
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    checks = []
+    wrapper = type(connections["default"])
+    usable = wrapper.is_usable
+    monkeypatch.setattr(wrapper, "is_usable", lambda self: checks.append(1) or usable(self))
+    with caplog.at_level(logging.INFO, logger="infra.public"):
+        status, _headers, body = call(application, env)
+    assert status == "200 OK" and counting.calls == 0 and json.loads(body)["type"] == "FeatureCollection"
+    assert connection.connection.info.backend_pid != pid
+    assert checks == []
+    assert "a kept database connection had closed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="connections kept between requests: PostgreSQL's")
+def test_django_s_own_receivers_keep_the_connections_when_called_without_the_dispatch(monkeypatch):
+    # With only Django's own receivers connected, the shortcut calls them itself (not Signal.send): the upkeep
+    # still happens, here a connection past its CONN_MAX_AGE replaced when the request starts.
+    sent = []
+    for signal in (signals.request_started, signals.request_finished):
+        monkeypatch.setattr(signal, "send", lambda *args, **kwargs: sent.append(args))
+    application = public.PublicPages(django_application)
+    env = environ("/api/works/", "limit=1")
+    assert call(application, env)[0] == "200 OK"
+    kept = connection.connection
+    assert kept is not None and not kept.closed
+    connection.close_at = time.monotonic() - 1
+    assert call(application, env)[0] == "200 OK"
+    assert kept.closed and connection.connection is not kept
+    assert sent == []
