@@ -98,6 +98,7 @@ MIDDLEWARE_WRITTEN_FOR = (
     "infra.middleware.DatabaseUnavailableMiddleware",
 )
 OGC_PREFIX, OGC_SUFFIX = "/ogc/collections/", "/items"
+_SCRIPT_NAMES = ("SCRIPT_URL", "REDIRECT_URL", "SCRIPT_NAME")  # what django.core.handlers.wsgi.get_script_name reads
 API_WORKS = "/api/works/"
 PARAMETERS = ("limit", "offset", "bbox")
 # DRF's authentication for /api/: with neither a session cookie nor an Authorization header, nobody.
@@ -290,7 +291,8 @@ class PublicPages:
         head, tail = answer
         user_read = route.reads_user or user._wrapped is not empty
         content = [("Content-Type", ogc_views.GEOJSON), ("Content-Length", str(len(head) + len(tail)))]
-        start_response("200 OK", [*content, *self._later_headers(request, route, user_read)])
+        secure = checked.origin.startswith("https:")  # request.is_secure(), as the origin was written
+        start_response("200 OK", [*content, *self._later_headers(request, route, user_read, secure)])
         return _Answer([head, tail])
 
     @staticmethod
@@ -374,7 +376,10 @@ class PublicPages:
         """The route and its key (the collection's id) when the request may be one to answer here; None sends it
         to Django."""
         if not self.on or environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ \
-                or "HTTP_AUTHORIZATION" in environ or get_script_name(environ):
+                or "HTTP_AUTHORIZATION" in environ:
+            return None
+        # Django's script name comes from these alone (FORCE_SCRIPT_NAME is off: fits): read it when one is given.
+        if any(environ.get(name) for name in _SCRIPT_NAMES) and get_script_name(environ):
             return None
         path = environ.get("PATH_INFO", "")
         if path == API_WORKS:
@@ -410,12 +415,12 @@ class PublicPages:
             values[name] = value
         return values
 
-    def _later_headers(self, request: WSGIRequest, route: Route, user_read: bool) -> list[tuple[str, str]]:
+    def _later_headers(self, request: WSGIRequest, route: Route, user_read: bool, secure: bool) -> list[tuple[str, str]]:
         """The headers the view and the middleware add to a page, after its Content-Type and Content-Length: found
         once per route, language, scheme and whether the page read request.user, by setting the view's and
         calling the middleware's response hooks (_finish) on an empty answer of the same type. None of them
         looks at the body."""
-        key = (route.name, translation.get_language(), request.is_secure(), user_read)
+        key = (route.name, translation.get_language(), secure, user_read)
         headers = self.headers.get(key)
         if headers is None:
             response = HttpResponse(content_type=ogc_views.GEOJSON)
