@@ -19,7 +19,11 @@ decides the answer:
   the page reads who is asking (`request.user`, lazy as Django's; DRF always reads it); DRF's own
   headers (`Allow`) for /api/;
 - Django's `request_started` and `request_finished` signals (the database connections' upkeep), each
-  start with its end.
+  start with its end: their receivers are called directly while they are Django's own (`_Sending`).
+
+A plain query (letters, digits, `. , _ -`) is read without QueryDict's decoding, and plain digits and boxes
+without DRF's machinery around the fields' rules (`_plain_lists`, `_value`); anything else is read by
+QueryDict and the fields, as the views read it.
 
 Anything else goes to Django unchanged: any other method, path, parameter or value (also an empty or
 repeated one), a cookie or an `Authorization` header, a browser asking /ogc/ for HTML, a host Django
@@ -69,7 +73,6 @@ from rest_framework.fields import IntegerField
 from rest_framework.permissions import AllowAny
 from rest_framework.serializers import Serializer
 
-from gis.reading import reading_connection
 from infra.api import views as api_views
 from infra.api.params import BBoxField, WorkListParams
 from infra.middleware import DatabaseUnavailableMiddleware, VietnameseFirstLocaleMiddleware, database_unavailable
@@ -195,6 +198,9 @@ def _plain_lists(query: str) -> list[tuple[str, list[str]]] | None:
     decoding; None when the query is not plain (QueryDict reads it then)."""
     if not _PLAIN_QUERY.fullmatch(query):
         return None
+    most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    if most is not None and query.count("&") + 1 > most:
+        return None  # QueryDict refuses it (TooManyFieldsSent, as parse_qsl counts), and Django answers 400
     lists: dict[str, list[str]] = {}
     for part in query.split("&"):
         if part:
@@ -273,7 +279,7 @@ class PublicPages:
         try:
             self._activate_language(request)
             with reading_for(request):
-                answer = self._read(route, request, key, checked, user)
+                answer = route.page(request, key, checked, user)
         except Exception as error:
             if not database_unavailable(error):
                 logger.exception("the public page %s failed; Django answers it", request.path)
@@ -295,37 +301,15 @@ class PublicPages:
         start_response("200 OK", [*content, *self._later_headers(request, route, user_read, secure)])
         return _Answer([head, tail])
 
-    @staticmethod
-    def _read(route: Route, request: WSGIRequest, key: str, checked: Checked, user: Any) -> Answer:
-        """The page, its statement standing for Django's health check of a kept connection.
-
-        With CONN_HEALTH_CHECKS Django asks a connection kept from an earlier request whether it still works
-        (a `SELECT 1`, a round trip to the database) before the request's first statement. A page here runs
-        one statement, which reads nothing twice and writes nothing, so it is itself the check: the check is
-        marked done, and if the statement then fails because the connection had died (the driver says it is
-        closed: the database restarted, the connection was cut), the connection is closed and the page read
-        once more on a new one, as Django would have reconnected after a failed check. Any other failure, or
-        a second one, is the caller's to answer (a 503 when the database does not answer)."""
-        connection = reading_connection()
-        connection.health_check_done = True
-        try:
-            return route.page(request, key, checked, user)
-        except Exception as error:
-            if not database_unavailable(error) or not getattr(connection.connection, "closed", 0):
-                raise
-            logger.info("a kept database connection had closed; the public page %s is read on a new one", request.path)
-            connection.close()
-        return route.page(request, key, checked, user)
-
     def _origin(self, request: WSGIRequest) -> str:
         """The request's scheme and host as build_absolute_uri() writes them, the host checked against
         ALLOWED_HOSTS by request.get_host() (a host refused raises DisallowedHost). Both rest on the headers
         and settings in the key alone, so each such key is checked once and kept: the settings' object is in
         it, and override_settings replaces that object."""
         meta, proxy = request.META, settings.SECURE_PROXY_SSL_HEADER
-        key = (meta.get("HTTP_X_FORWARDED_HOST"), meta.get("HTTP_HOST"), meta.get("SERVER_NAME"),
-               meta.get("SERVER_PORT"), meta.get("wsgi.url_scheme"), meta.get(proxy[0]) if proxy else None,
-               settings._wrapped)
+        key = (meta.get("HTTP_X_FORWARDED_HOST"), meta.get("HTTP_X_FORWARDED_PORT"), meta.get("HTTP_HOST"),
+               meta.get("SERVER_NAME"), meta.get("SERVER_PORT"), meta.get("wsgi.url_scheme"),
+               meta.get(proxy[0]) if proxy else None, settings._wrapped)
         origin = self.origins.get(key)
         if origin is None:
             origin = f"{request.scheme}://{request.get_host()}"
@@ -452,7 +436,10 @@ class _Sending:
 
     def send(self, **named: Any) -> None:
         connected = self.signal.receivers
-        receivers = [self.known.get(key) for key, _receiver, _is_async in connected]
+        try:
+            receivers = [self.known.get(entry[0]) for entry in connected]
+        except (TypeError, IndexError):  # a layout of Signal.receivers this was not written for
+            receivers = [None]
         if len(connected) != len(self.known) or None in receivers:
             self.signal.send(sender=WSGIHandler, **named)
             return
