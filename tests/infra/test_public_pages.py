@@ -435,3 +435,15 @@ def test_django_s_own_receivers_keep_the_connections_when_called_without_the_dis
     if connection.vendor == "postgresql":
         assert kept.closed and connection.connection is not kept
     assert sent == []
+
+
+def test_a_host_allowed_once_is_checked_again_when_the_settings_change(register, no_connection_upkeep):
+    # The scheme and host are kept per header and settings object (_origin): under other settings the same
+    # shortcut checks the host again, and Django refuses it.
+    counting = Counting(django_application)
+    application = public.PublicPages(counting)
+    env = environ("/api/works/", "limit=1", HTTP_HOST="localhost:8000")
+    assert call(application, env)[0] == "200 OK" and counting.calls == 0
+    with override_settings(ALLOWED_HOSTS=["kept.example"]):
+        status, _headers, _body = call(application, env)
+    assert status.startswith("400") and counting.calls == 1
