@@ -110,7 +110,7 @@ AUTHENTICATION_WRITTEN_FOR = (
     "rest_framework.authentication.TokenAuthentication",
 )
 
-LANGUAGES_KEPT = 64  # and as many hosts (_origin)
+KEPT = 64  # Accept-Language headers (_activate_language), and as many hosts (_origin)
 # A page's two parts; None hands the request to Django.
 Answer = tuple[bytes, bytes] | None
 
@@ -131,11 +131,18 @@ class Route:
     page: Callable[[WSGIRequest, str, Checked, Any], Answer]
     reads_user: bool = False  # DRF's authentication reads request.user for every request
     view_headers: tuple[tuple[str, str], ...] = ()
-    bounds: dict[str, tuple[int | None, int | None]] = field(init=False, compare=False)  # integer fields' (_value)
+    # The fields read here without DRF's run_validation (_value): integer fields whose only validators are their
+    # bounds, and boxes without validators. A validator added to a field later sends its values through DRF.
+    bounds: dict[str, tuple[int | None, int | None]] = field(init=False, compare=False)
+    boxes: frozenset[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bounds", {name: (given.min_value, given.max_value)
-                                            for name, given in self.fields.items() if type(given) is IntegerField})
+        object.__setattr__(self, "bounds", {
+            name: (given.min_value, given.max_value) for name, given in self.fields.items()
+            if type(given) is IntegerField
+            and len(given.validators) == (given.min_value is not None) + (given.max_value is not None)})
+        object.__setattr__(self, "boxes", frozenset(
+            name for name, given in self.fields.items() if type(given) is BBoxField and not given.validators))
 
 
 def _fields(params: type[Serializer]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -212,13 +219,13 @@ def _plain_lists(query: str) -> list[tuple[str, list[str]]] | None:
 def _value(route: Route, name: str, reader: Any, given: str) -> Any:
     """The field's value of a non-empty text, or None when the field refuses it (Django words the refusal).
     Plain digits for an integer field, and a box, are read here as the field reads them, without DRF's
-    machinery around to_internal_value (neither field has validators of its own beyond the bounds)."""
+    machinery around to_internal_value (Route.bounds and Route.boxes: fields with no other validators)."""
     bounds = route.bounds.get(name)
     if bounds is not None and _DIGITS.fullmatch(given):
         number = int(given)
         low, high = bounds
         return number if (low is None or number >= low) and (high is None or number <= high) else None
-    if type(reader) is BBoxField:
+    if name in route.boxes:
         return reader.to_internal_value(given)  # a refusal raises: Django words it (_checked)
     return reader.run_validation(given)
 
@@ -313,7 +320,7 @@ class PublicPages:
         origin = self.origins.get(key)
         if origin is None:
             origin = f"{request.scheme}://{request.get_host()}"
-            if len(self.origins) >= LANGUAGES_KEPT:
+            if len(self.origins) >= KEPT:
                 self.origins.clear()
             self.origins[key] = origin
         return origin
@@ -327,7 +334,7 @@ class PublicPages:
         language = self.languages.get(header)
         if language is None:
             self.locale.process_request(request)
-            if len(self.languages) >= LANGUAGES_KEPT:
+            if len(self.languages) >= KEPT:
                 self.languages.clear()  # headers of a few browsers and programs, unless someone sends many
             self.languages[header] = request.LANGUAGE_CODE
             return

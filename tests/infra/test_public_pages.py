@@ -28,6 +28,7 @@ from infra.api.pages import link_text
 from infra.backends.postgis.base import socket_quiet
 from infra.ogc import views as ogc_views
 from infra.ogc.collections import COLLECTIONS
+from infra.ogc.params import ItemsParams
 from infra.wsgi import django_application
 from tests.infra.api.register import build_register
 
@@ -157,7 +158,7 @@ def test_the_language_kept_per_header_is_the_one_django_chooses(register, no_con
             env = environ(path, query, **extra)
             same(call(shortcut, env), call(django_application, env))
     assert counting.calls == 0
-    assert 0 < len(shortcut.languages) <= public.LANGUAGES_KEPT
+    assert 0 < len(shortcut.languages) <= public.KEPT
     english = environ("/ogc/collections/works/items", "limit=1", HTTP_ACCEPT_LANGUAGE="en")
     assert ("Content-Language", "en") in call(shortcut, english)[1]
     assert ("Content-Language", "vi") in call(shortcut, environ("/ogc/collections/works/items", "limit=1"))[1]
@@ -447,3 +448,16 @@ def test_a_host_allowed_once_is_checked_again_when_the_settings_change(register,
     with override_settings(ALLOWED_HOSTS=["kept.example"]):
         status, _headers, _body = call(application, env)
     assert status.startswith("400") and counting.calls == 1
+
+
+def test_only_fields_without_validators_of_their_own_are_read_without_drf():
+    # limit and offset (bounds alone) and bbox (none) are read directly; a validator added later to one of them
+    # sends its values through DRF's run_validation, so the rule it adds is not skipped.
+    shortcut = public.PublicPages(django_application)
+    for route in (shortcut.ogc, shortcut.api):
+        assert set(route.bounds) == {"limit", "offset"} and route.boxes == {"bbox"}
+    fields, defaults = public._fields(ItemsParams)
+    fields["limit"].validators.append(lambda value: None)
+    fields["bbox"].validators.append(lambda value: None)
+    route = public.Route("ogc", fields, defaults, formats=True, page=public._ogc_items)
+    assert set(route.bounds) == {"offset"} and route.boxes == frozenset()
