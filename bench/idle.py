@@ -11,9 +11,9 @@ This script times the same page (the WSGI application gunicorn serves, in proces
 - *the floor*: the statement replayed bare, as bench/ogc.py interleaves them;
 
 and, after the floor too, *the least a page can do*: a WSGI application that runs the same statement
-through Django's connection and returns its bytes (no parameters, policy, links or headers). For each it
-reports the page's median, the statement's own median inside it (Django's cursor, measured around the
-driver's execute) and the rest: the Python around the statement. The settings take turns in blocks,
+through Django's connection (fetch_row) and returns its bytes (no parameters, policy, links or headers). For each it
+reports the page's median, the statement's own median inside it (gis.layers.fetch_row: a cursor, the
+statement and its row, as the floor times them) and the rest: the Python around the statement. The settings take turns in blocks,
 twice over, after a warm-up.
 
 Results go to the "What the processor did before a page" section of docs/benchmarks.md.
@@ -60,12 +60,11 @@ def measure(rounds: int) -> tuple[list[dict], dict]:
     import django
 
     django.setup()
-    import psycopg2.extensions
     from django.db import connection
-    from django.db.backends import utils
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from gis import layers
     from infra.wsgi import application
 
     url = village_url()
@@ -80,10 +79,7 @@ def measure(rounds: int) -> tuple[list[dict], dict]:
             cursor.fetchone()
 
     def least(environ: dict, start_response: Callable) -> list[bytes]:
-        with connection.cursor() as cursor:
-            psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)
-            cursor.execute(statement)
-            text = cursor.fetchone()[0]
+        text = layers.fetch_row(connection, statement, None, as_bytes=True)[0]
         start_response("200 OK", [("Content-Type", "application/geo+json"), ("Content-Length", str(len(text)))])
         return [text]
 
@@ -104,12 +100,12 @@ def measure(rounds: int) -> tuple[list[dict], dict]:
                 answer.close()
 
     inside: list[int] = []
-    execute = utils.CursorWrapper._execute
+    fetch_row = layers.fetch_row
 
-    def timed_execute(self, *args):
+    def timed_fetch_row(*args, **named):
         start = time.perf_counter_ns()
         try:
-            return execute(self, *args)
+            return fetch_row(*args, **named)
         finally:
             inside.append(time.perf_counter_ns() - start)
 
@@ -119,7 +115,7 @@ def measure(rounds: int) -> tuple[list[dict], dict]:
     }
     times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in before}
     floors: list[float] = []
-    utils.CursorWrapper._execute = timed_execute
+    layers.fetch_row = timed_fetch_row
     try:
         for _ in range(100):  # warm-up
             page(application), bare()
@@ -137,7 +133,7 @@ def measure(rounds: int) -> tuple[list[dict], dict]:
                     times[name][0].append((time.perf_counter_ns() - start) / 1000)
                     times[name][1].append(sum(inside) / 1000)
     finally:
-        utils.CursorWrapper._execute = execute
+        layers.fetch_row = fetch_row
         floor.close()
     rows = []
     for name, (pages, statements) in times.items():

@@ -17,8 +17,9 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cache, cached_property
 
+from django.conf import settings
 from django.db import connections
 
 from gis.reading import reading_alias, reading_connection
@@ -37,6 +38,7 @@ __all__ = [
     "feature_collection",
     "feature_page",
     "feature_sql",
+    "fetch_row",
     "json_bool",
     "sql_with_words",
     "json_subarray",
@@ -246,23 +248,31 @@ def bbox_parts(bbox: BBox, *, table: str, outer: str, extent: str, geometry: str
     """
     x0, y0, x1, y1 = bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat
     m = _BOX_MARGIN
-    # The strips' inner edges; they are also the shrunk box's, when the box is wide enough to have one.
-    left, right, bottom, top = (sql_number(v) for v in (min(x0 + m, x1), max(x1 - m, x0), min(y0 + m, y1), max(y1 - m, y0)))
-    if x1 - x0 > 2 * m and y1 - y0 > 2 * m:
-        inner = f"{{column}} <@ {_box(left, bottom, right, top)}"
-    else:
-        inner = "false"  # too narrow to hold anything by its extent alone
-    X0, Y0, X1, Y1 = (sql_number(v) for v in (x0, y0, x1, y1))
+    # The box's corners, then the strips' inner edges (left, right, bottom, top); the latter are also the shrunk
+    # box's, when the box is wide enough to have one.
+    numbers = [sql_number(v) for v in (x0, y0, x1, y1, min(x0 + m, x1), max(x1 - m, x0), min(y0 + m, y1), max(y1 - m, y0))]
+    inner, crossing = _parts_template(table, outer, extent, geometry, x1 - x0 > 2 * m and y1 - y0 > 2 * m)
+    return (inner.format(*numbers), []), (crossing.format(*numbers), [])
+
+
+@cache
+def _parts_template(table: str, outer: str, extent: str, geometry: str, wide: bool) -> tuple[str, str]:
+    """bbox_parts' two conditions for these names, with the box's numbers as {0} to {7}: written once per shape,
+    so that a page formats one text per condition instead of putting it together again."""
+    if any(brace in name for name in (table, outer, extent, geometry) for brace in "{}"):
+        raise ValueError("SQL names with braces")
+    X0, Y0, X1, Y1, left, right, bottom, top = (f"{{{i}}}" for i in range(8))
+    inner = f"{{column}} <@ {_box(left, bottom, right, top)}" if wide else "false"  # narrow: nothing inside by extent alone
     strips = [(X0, Y0, left, Y1), (right, Y0, X1, Y1), (X0, Y0, X1, bottom), (X0, top, X1, Y1)]
     meets = " OR ".join(f"e.{extent} && {_box(*strip)}" for strip in strips)
     # OFFSET 0 keeps the exact test out of the candidates' scan: otherwise the planner also scans the
     # geometry index over the whole box, which is the cost this split avoids.
     crossing = (
         f"{outer}.id IN (SELECT c.id FROM (SELECT e.id, e.{geometry} AS g FROM {table} e WHERE ({meets}) "
-        f"AND NOT COALESCE({inner.format(column=f'e.{extent}')}, false) OFFSET 0) c "
-        f"WHERE ST_Intersects(c.g, {bbox.envelope_sql}))"
+        f"AND NOT COALESCE({inner.replace('{column}', f'e.{extent}')}, false) OFFSET 0) c "
+        f"WHERE ST_Intersects(c.g, {_envelope(X0, Y0, X1, Y1)}))"
     )
-    return (inner.format(column=f"{outer}.{extent}"), []), (crossing, [])
+    return inner.replace("{column}", f"{outer}.{extent}"), crossing
 
 
 def _spatialite_index_enabled(table: str, column: str) -> bool:
@@ -488,6 +498,46 @@ def _execute_prepared(cursor, sql: str, params: Sequence, offset: int) -> None:
     cursor.execute(f"EXECUTE {name}({int(offset)})")
 
 
+def _bytes_from(cursor) -> None:
+    """Have a psycopg2 cursor give text columns as the database's UTF-8 bytes (this cursor only)."""
+    import psycopg2.extensions
+
+    psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor)
+
+
+def fetch_row(connection, sql: str, params: Sequence, *, as_bytes: bool = False) -> tuple | None:
+    """The first row of a statement run on Django's `connection`, as `connection.cursor()`, `execute()` and
+    `fetchone()` give it; `as_bytes` (PostgreSQL): text as UTF-8 bytes.
+
+    On PostgreSQL, when no one is watching the statements (Django's query log, which DEBUG and the tests'
+    query counts turn on, and `execute_wrapper`s), the row is read through the driver's own cursor, with the
+    checks Django's cursor makes around it: the health check of a kept connection and connecting, the
+    thread that owns the connection, no statement in a broken transaction, and the driver's errors raised
+    as Django's (`wrap_database_errors`). The wrappers around it (the cursor's and execute's, about 30 µs a
+    page on a cold processor) are what a page of a village-sized box spends most around its statement."""
+    if connection.vendor != "postgresql" or connection.queries_logged or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            if as_bytes:
+                _bytes_from(cursor.cursor)
+            cursor.execute(sql, params)
+            with connection.wrap_database_errors:
+                return cursor.cursor.fetchone()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.tzinfo_factory = connection.tzinfo_factory if settings.USE_TZ else None  # as create_cursor sets it
+            if as_bytes:
+                _bytes_from(cursor)
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+
 def feature_page(
     layer: Layer,
     *,
@@ -534,15 +584,13 @@ def feature_page(
                               open_end=open_end)
         # The count comes first, then the match for a page; the ids counted, or the exact number.
         values = [*exact_params, *match_params, *match_params] if exact_sql else [*count_params, *match_params]
-        with reading_connection().cursor() as cursor:
-            if raw and on_postgis():
-                import psycopg2.extensions
-
-                psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)  # this cursor only
-            if prepared:
-                _execute_prepared(cursor, sql, values, offset)
-            else:
-                cursor.execute(sql, values)
+        connection = reading_connection()
+        if not prepared:
+            return fetch_row(connection, sql, values, as_bytes=open_end)
+        with connection.cursor() as cursor:
+            if open_end:
+                _bytes_from(cursor.cursor)
+            _execute_prepared(cursor, sql, values, offset)
             with cursor.db.wrap_database_errors:  # as CursorWrapper wraps fetchone, without a new wrapper each time
                 return cursor.cursor.fetchone()
 

@@ -163,3 +163,77 @@ def test_spatialite_reads_a_spatial_index_only_when_it_is_maintained(reference, 
     monkeypatch.setitem(layers._SPATIALITE_INDEXES, key, True)
     sql, params = layers.bbox_condition(box, geometry="t.boundary", table="geo_adminunit", column="boundary")
     assert '"idx_geo_adminunit_boundary"' in sql and len(params) == 8
+
+
+def test_a_box_s_parts_carry_its_numbers_as_the_driver_writes_them():
+    # bbox_parts writes its conditions from a text kept per shape (_parts_template): each box's own numbers, and
+    # its shrunk box's, go where they belong; a box too narrow to shrink has no inner part.
+    rng = random.Random(11)
+    margin = layers._BOX_MARGIN
+    for _ in range(300):
+        x0, y0 = rng.uniform(-180, 170), rng.uniform(-90, 80)
+        width, height = rng.choice([margin / 3, margin, 0.02, 1.5]), rng.choice([margin / 2, 0.02, 3.0])
+        box = BBox(x0, y0, x0 + width, y0 + height)
+        (inner, inner_params), (crossing, crossing_params) = layers.bbox_parts(
+            box, table="works_work", outer="w", extent="extent", geometry="geometry")
+        assert inner_params == crossing_params == []
+        n = [layers.sql_number(v) for v in box.values]
+        assert crossing.endswith(f"WHERE ST_Intersects(c.g, ST_MakeEnvelope({n[0]}, {n[1]}, {n[2]}, {n[3]}, 4326)))")
+        assert crossing.startswith("w.id IN (SELECT c.id FROM (SELECT e.id, e.geometry AS g FROM works_work e WHERE (")
+        left, right = layers.sql_number(x0 + margin), layers.sql_number(box.max_lon - margin)
+        bottom, top = layers.sql_number(y0 + margin), layers.sql_number(box.max_lat - margin)
+        if width > 2 * margin and height > 2 * margin:
+            assert inner == f"w.extent <@ box(point({left}, {bottom}), point({right}, {top}))"
+            assert f"NOT COALESCE(e.extent <@ box(point({left}, {bottom}), point({right}, {top})), false)" in crossing
+        else:
+            assert inner == "false" and "NOT COALESCE(false, false)" in crossing
+        strip_edge = layers.sql_number(min(x0 + margin, box.max_lon))
+        assert f"e.extent && box(point({n[0]}, {n[1]}), point({strip_edge}, {n[3]}))" in crossing  # the left strip
+    with pytest.raises(ValueError):
+        layers.bbox_parts(BBox(1, 1, 2, 2), table="t{0}", outer="w", extent="extent", geometry="geometry")
+
+
+@pytest.fixture
+def watched(monkeypatch):
+    """Django's cursor() refused: what reads anyway went by the driver's own cursor (fetch_row's lean path)."""
+    def refused(*_args, **_kwargs):
+        raise AssertionError("Django's cursor")
+
+    return lambda: monkeypatch.setattr(connection, "cursor", refused)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the lean path is PostgreSQL's")
+def test_a_row_read_by_the_driver_s_cursor_is_the_row_django_s_cursor_reads(watched):
+    sql = "SELECT %s::text, 'Phong Thổ'::text, now()::timestamptz, 42, NULL::text"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["ẩm"])
+        expected = cursor.fetchone()
+    with connection.execute_wrapper(lambda execute, *args: execute(*args)):  # watched: Django's cursor
+        assert layers.fetch_row(connection, sql, ["ẩm"])[:2] == expected[:2]
+    watched()
+    row = layers.fetch_row(connection, sql, ["ẩm"])
+    assert row[:2] == expected[:2] and row[3:] == (42, None)
+    assert row[2].utcoffset() == expected[2].utcoffset() and type(row[2].tzinfo) is type(expected[2].tzinfo)
+    assert layers.fetch_row(connection, sql, ["ẩm"], as_bytes=True)[:2] == ("ẩm".encode(), "Phong Thổ".encode())
+    assert layers.fetch_row(connection, "SELECT 1 WHERE false", []) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the lean path is PostgreSQL's")
+def test_the_driver_s_cursor_keeps_django_s_checks_and_errors(watched):
+    from django.db import DatabaseError, ProgrammingError, transaction
+    from django.db.transaction import TransactionManagementError
+
+    watched()
+    with pytest.raises(ProgrammingError):  # the driver's error, raised as Django's
+        layers.fetch_row(connection, "SELECT * FROM no_such_table", [])
+    assert layers.fetch_row(connection, "SELECT 1", []) == (1,)  # autocommit: nothing left broken
+    with transaction.atomic():
+        with pytest.raises(DatabaseError), transaction.atomic(savepoint=False):
+            layers.fetch_row(connection, "SELECT 1/0", [])
+        with pytest.raises(TransactionManagementError):  # as Django's cursor refuses a broken transaction
+            layers.fetch_row(connection, "SELECT 1", [])
+        transaction.set_rollback(True)
+    connection.close()  # no connection yet: fetch_row opens one, as Django's cursor does
+    assert layers.fetch_row(connection, "SELECT 2", []) == (2,)
