@@ -34,15 +34,19 @@ __all__ = [
     "Page",
     "bbox_condition",
     "bbox_parts",
+    "box_is_wide",
+    "box_numbers",
     "feature",
     "feature_collection",
     "feature_page",
     "feature_sql",
     "fetch_row",
+    "intersects_template",
     "json_bool",
     "sql_with_words",
     "json_subarray",
     "on_postgis",
+    "parts_template",
     "precision_for_zoom",
     "sql_number",
     "tolerance_for_zoom",
@@ -246,19 +250,34 @@ def bbox_parts(bbox: BBox, *, table: str, outer: str, extent: str, geometry: str
     wide, along the inside of its edges, so the index finds the few candidates by the strips and only
     those are tested exactly. Both parts use the same `<@`, so no row is in both, whatever its tolerance.
     """
-    x0, y0, x1, y1 = bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat
-    m = _BOX_MARGIN
-    # The box's corners, then the strips' inner edges (left, right, bottom, top); the latter are also the shrunk
-    # box's, when the box is wide enough to have one.
-    numbers = [sql_number(v) for v in (x0, y0, x1, y1, min(x0 + m, x1), max(x1 - m, x0), min(y0 + m, y1), max(y1 - m, y0))]
-    inner, crossing = _parts_template(table, outer, extent, geometry, x1 - x0 > 2 * m and y1 - y0 > 2 * m)
+    inner, crossing = parts_template(table, outer, extent, geometry, wide=box_is_wide(bbox))
+    numbers = box_numbers(bbox)
     return (inner.format(*numbers), []), (crossing.format(*numbers), [])
 
 
+def box_numbers(bbox: BBox) -> list[str]:
+    """The numbers a box's PostGIS conditions carry, as SQL text (sql_number), {0} to {7} of the texts kept per
+    shape (parts_template, intersects_template): its corners (x0, y0, x1, y1), then the inner edges of
+    bbox_parts' strips (left, right, bottom, top), which are also the shrunk box's when it is wide enough."""
+    x0, y0, x1, y1 = bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat
+    m = _BOX_MARGIN
+    return [sql_number(v) for v in (x0, y0, x1, y1, min(x0 + m, x1), max(x1 - m, x0), min(y0 + m, y1), max(y1 - m, y0))]
+
+
+def box_is_wide(bbox: BBox) -> bool:
+    """Whether the box shrunk by _BOX_MARGIN on every side is still a box (bbox_parts' inner part)."""
+    return bbox.max_lon - bbox.min_lon > 2 * _BOX_MARGIN and bbox.max_lat - bbox.min_lat > 2 * _BOX_MARGIN
+
+
+def intersects_template(geometry: str) -> str:
+    """bbox_condition's PostGIS text for `geometry`, with the box's corners as {0} to {3} (box_numbers)."""
+    return f"ST_Intersects({geometry.replace('{', '{{').replace('}', '}}')}, {_envelope('{0}', '{1}', '{2}', '{3}')})"
+
+
 @cache
-def _parts_template(table: str, outer: str, extent: str, geometry: str, wide: bool) -> tuple[str, str]:
-    """bbox_parts' two conditions for these names, with the box's numbers as {0} to {7}: written once per shape,
-    so that a page formats one text per condition instead of putting it together again."""
+def parts_template(table: str, outer: str, extent: str, geometry: str, *, wide: bool) -> tuple[str, str]:
+    """bbox_parts' two conditions for these names, with the box's numbers as {0} to {7} (box_numbers): written
+    once per shape, so that a page formats one text per condition instead of putting it together again."""
     if any(brace in name for name in (table, outer, extent, geometry) for brace in "{}"):
         raise ValueError("SQL names with braces")
     X0, Y0, X1, Y1, left, right, bottom, top = (f"{{{i}}}" for i in range(8))

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -20,8 +20,8 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from gis.layers import (
-    COUNT_CAP, BBox, Layer, Page, bbox_condition, bbox_parts, feature, feature_collection, feature_page, json_bool,
-    json_subarray, on_postgis, sql_with_words,
+    COUNT_CAP, BBox, Layer, Page, bbox_condition, bbox_parts, box_is_wide, box_numbers, feature, feature_collection,
+    feature_page, intersects_template, json_bool, json_subarray, on_postgis, parts_template, sql_with_words,
 )
 from gis.layers import precision_for_zoom as _precision_for_zoom
 from gis.models import AdminUnit, AdminUnitLevel, Village
@@ -128,6 +128,8 @@ class WorkFilters:
     last_year: int | None = None
 
 
+# How many compiled statements are kept per process (_COMPILED, and the texts made from them).
+COMPILED_MAX = 512
 # Every filter but some, as a tuple read in one call (dataclasses.replace, to compare the rest, costs more than
 # the rest of a page's policy). Made from the fields, so that a filter added later is in them.
 _BUT_BOX = attrgetter(*(f.name for f in fields(WorkFilters) if f.name != "bbox"))
@@ -174,15 +176,18 @@ def works_matching(*, user, filters: WorkFilters) -> QuerySet[Work]:
 _TABLE = f'"{WORKS}"'
 
 
+_GEOMETRY = f'{_TABLE}."geometry"'
+
+
 def _box_condition(bbox: BBox) -> tuple[str, list]:
-    return bbox_condition(bbox, geometry=f'{_TABLE}."geometry"', table=WORKS, column="geometry", id=f'{_TABLE}."id"')
+    return bbox_condition(bbox, geometry=_GEOMETRY, table=WORKS, column="geometry", id=f'{_TABLE}."id"')
 
 
 def _in_box(works: QuerySet[Work], bbox: BBox) -> QuerySet[Work]:
     return works.filter(RawSQL(*_box_condition(bbox), output_field=BooleanField()))
 
 
-def works_count(*, user, filters: WorkFilters) -> tuple[str, list] | None:
+def works_count(*, user, filters: WorkFilters) -> tuple[str, tuple] | None:
     """Return SQL (and params) giving the exact number of `works_matching(user, filters)` from the counts
     the database keeps by category and stage (infra.works.features), or None where they cannot answer:
     off PostGIS, for a commune officer, or with a filter other than categories and stages."""
@@ -191,13 +196,21 @@ def works_count(*, user, filters: WorkFilters) -> tuple[str, list] | None:
     stages = stages_seen_whole(user)
     if stages is None:
         return None
-    if filters.stages:
-        stages = tuple(stage for stage in stages if stage in filters.stages)
-    conditions, params = [f"stage IN ({', '.join(['%s'] * len(stages))})" if stages else "false"], list(stages)
-    if filters.categories:
-        conditions.append(f"category IN ({', '.join(['%s'] * len(filters.categories))})")
-        params += list(filters.categories)
-    return f"SELECT COALESCE(sum(n), 0)::bigint FROM {COUNTS} WHERE {' AND '.join(conditions)}", params
+    return _count_sql(stages, filters.stages, filters.categories)
+
+
+@lru_cache(maxsize=COMPILED_MAX)
+def _count_sql(seen: tuple[str, ...], stages: tuple, categories: tuple) -> tuple[str, tuple]:
+    """works_count's statement for the stages a person sees whole and the filters' stages and categories, written
+    once per such key, its words in its text (sql_with_words)."""
+    if stages:
+        seen = tuple(stage for stage in seen if stage in stages)
+    conditions, params = [f"stage IN ({', '.join(['%s'] * len(seen))})" if seen else "false"], list(seen)
+    if categories:
+        conditions.append(f"category IN ({', '.join(['%s'] * len(categories))})")
+        params += list(categories)
+    return sql_with_words(f"SELECT COALESCE(sum(n), 0)::bigint FROM {COUNTS} WHERE {' AND '.join(conditions)}",
+                          [p.value if isinstance(p, Enum) else p for p in params])
 
 
 def works_in_box(works: QuerySet[Work], bbox: BBox | None) -> tuple[tuple[str, Any], tuple[str, Any] | None]:
@@ -210,6 +223,10 @@ def works_in_box(works: QuerySet[Work], bbox: BBox | None) -> tuple[tuple[str, A
 
 
 def _box_match(works: QuerySet[Work] | Split, bbox: BBox) -> tuple[tuple[str, Any], tuple[str, Any] | None]:
+    if isinstance(works, Split) and on_postgis():
+        match, count = _box_templates(works, wide=box_is_wide(bbox))
+        numbers = box_numbers(bbox)
+        return (match.format(*numbers), list(works.params)), (count.format(*numbers), [*works.params, *works.params])
     conditions = [_box_condition(bbox)]
     if on_postgis():
         conditions += bbox_parts(bbox, table=WORKS, outer=_TABLE, extent=EXTENT, geometry="geometry")
@@ -217,6 +234,17 @@ def _box_match(works: QuerySet[Work] | Split, bbox: BBox) -> tuple[tuple[str, An
     if not parts:
         return match, None
     return match, (" UNION ALL ".join(f"({sql})" for sql, _params in parts), [p for _sql, params in parts for p in params])
+
+
+@lru_cache(maxsize=2 * COMPILED_MAX)
+def _box_templates(split: Split, *, wide: bool) -> tuple[str, str]:
+    """What _box_match gives for a kept Split on PostGIS, the box's numbers as {0} to {7} (gis.layers.box_numbers):
+    the match (the works' box condition where the split was cut) and the count's two parts (bbox_parts), written
+    once per split and shape instead of put together on every page."""
+    head, tail = (text.replace("{", "{{").replace("}", "}}") for text in (split.head, split.tail))
+    inner, crossing = parts_template(WORKS, _TABLE, EXTENT, "geometry", wide=wide)
+    return (f"{head}{intersects_template(_GEOMETRY)}{tail}",
+            " UNION ALL ".join(f"({head}{part}{tail})" for part in (inner, crossing)))
 
 
 _LAST_CONDITION = "works_condition_goes_here"
@@ -260,7 +288,6 @@ def _each_condition(works: QuerySet[Work] | Split, conditions: list[tuple[str, l
 # anyone else with that set and the same filters, so it is kept by both. Filters that look rows up
 # when compiled (a commune's area), or that carry free text, are compiled for each request.
 _COMPILED: dict[tuple, tuple[str, Any] | Split] = {}
-COMPILED_MAX = 512
 
 
 def _page_match(user, filters: WorkFilters) -> tuple[tuple[str, Any], tuple[str, Any] | None]:

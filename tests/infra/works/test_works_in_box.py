@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from django.contrib.gis.geos import GEOSGeometry, LineString, Point, Polygon
+from django.db import connection
 
 from gis.layers import BBox, feature_page
 from infra.accounts.models import Role
@@ -230,3 +231,28 @@ def test_a_larger_page_in_a_box_counts_further_on_postgis(client, shapes, monkey
         assert counted == {1: None, 2: 12, 5: 12}
     else:  # SpatiaLite counts through the match itself: the cap stays
         assert counted == {1: None, 2: None, 5: None}
+
+
+@pytest.mark.parametrize("bounds", [BOX, (103.3, 22.5, 103.300001, 22.6), (-1.5, -2.5, 103.4, 22.6)])
+@pytest.mark.parametrize("role", [None, Role.BOARD])
+def test_a_box_s_kept_text_gives_the_statement_put_together_for_that_box(reference, role, bounds):
+    # On PostGIS a kept statement's box conditions are formatted from texts kept per statement and shape
+    # (selectors._box_templates); they give what putting the conditions in, one by one, gives. Braces in the
+    # statement (a JSON or array literal) stay as they are.
+    from gis.layers import bbox_parts
+    from infra.works.selectors import EXTENT, WORKS, _box_condition, _box_match, _each_condition, _split, works_count
+
+    box = BBox(*bounds)
+    split = _split(works_matching(user=_user(role), filters=WorkFilters(categories=("other",))))
+    braced = replace(split, head=split.head.replace("SELECT", "SELECT '{0} {}' AS braces,", 1))
+    for kept in (split, braced):
+        conditions = [_box_condition(box)]
+        if connection.vendor == "postgresql":
+            conditions += bbox_parts(box, table=WORKS, outer=f'"{WORKS}"', extent=EXTENT, geometry="geometry")
+        match, *parts = _each_condition(kept, conditions)
+        put_together = (" UNION ALL ".join(f"({sql})" for sql, _params in parts), [p for _sql, ps in parts for p in ps])
+        assert _box_match(kept, box) == (match, put_together if parts else None)
+    assert "'{0} {}' AS braces" in _box_match(braced, box)[0][0]
+    if connection.vendor == "postgresql":  # the public's count names its stages in its text, once
+        sql, params = works_count(user=_user(None), filters=WorkFilters())
+        assert params == () and "'approved'" in sql and "'proposed'" not in sql
