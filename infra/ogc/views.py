@@ -256,6 +256,24 @@ def _stamp() -> str:
 _STAMP: tuple[int, str] = (-1, "")
 
 
+def _collection_link(base: str, found: Collection) -> str:
+    """An items page's link to its collection, with the collection's title in the request's language: written once
+    per items URL (scheme, host and collection) and language, and kept (at most KEPT_LINKS)."""
+    key = (base, found.id, translation.get_language())
+    text = _COLLECTION_LINKS.get(key)
+    if text is None:
+        # The items' URL is the collection's with /items (ogc/urls.py): no second reverse().
+        text = link_text(f"{base.removesuffix('/items')}?f=json", "collection", JSON, found.title)
+        if len(_COLLECTION_LINKS) >= KEPT_LINKS:
+            _COLLECTION_LINKS.clear()
+        _COLLECTION_LINKS[key] = text
+    return text
+
+
+KEPT_LINKS = 256
+_COLLECTION_LINKS: dict[tuple[str, str, str | None], str] = {}
+
+
 def items_members(this: ThisPage, found: Collection, query: Query, page: Any, *, html: bool) -> bytes:
     """The members an items page adds after its features: its links (self, alternate, collection, and
     next and prev where there are such pages) and its time stamp, as JSON text starting with a comma.
@@ -265,8 +283,7 @@ def items_members(this: ThisPage, found: Collection, query: Query, page: Any, *,
     links = [
         link_text(this.url(f=f), "self", media),
         link_text(this.url(f="json" if html else "html"), "alternate", GEOJSON if html else HTML),
-        # The items' URL is the collection's with /items (ogc/urls.py): no second reverse().
-        link_text(f"{this.base.removesuffix('/items')}?f=json", "collection", JSON, found.title),
+        _collection_link(this.base, found),
     ]
     offset_end = query.offset + page.returned
     # Past the count cap the number matched is unknown: a full page means there may be more.

@@ -290,3 +290,25 @@ def test_the_time_stamp_is_the_current_second_in_utc(monkeypatch):
     assert views._stamp() == "2026-12-05T19:00:01Z"
     now[0] += 86400 * 31
     assert views._stamp() == "2027-01-05T19:00:01Z"
+
+
+def test_an_items_page_links_its_collection_in_the_language_and_host_asked(reference):
+    # The collection's link is written once per items URL and language and kept (ogc.views._collection_link):
+    # each language, host and collection still gets its own.
+    from django.test import Client
+    from django.utils import translation
+
+    def collection_link(language: str, host: str, collection: str) -> dict:
+        data = get(Client(HTTP_ACCEPT_LANGUAGE=language, HTTP_HOST=host), f"/ogc/collections/{collection}/items?limit=1")[1]
+        return next(link for link in data["links"] if link["rel"] == "collection")
+
+    for collection in ("works", "communes"):
+        titles = {}
+        for language in ("en", "vi", "en", "vi"):
+            with translation.override(language):
+                titles[language] = str(COLLECTIONS[collection].title)
+            for host in ("testserver", "127.0.0.1"):
+                link = collection_link(language, host, collection)
+                assert link == {"href": f"http://{host}/ogc/collections/{collection}?f=json", "rel": "collection",
+                                "type": "application/json", "title": titles[language]}
+        assert titles["en"] != titles["vi"]
