@@ -12,7 +12,7 @@ This script times the same page (the WSGI application gunicorn serves, in proces
 
 and, after the floor too, *the least a page can do*: a WSGI application that runs the same statement
 through Django's connection (fetch_row) and returns its bytes (no parameters, policy, links or headers). For each it
-reports the page's median, the statement's own median inside it (gis.layers.fetch_row: a cursor, the
+reports the page's median (to its last byte), the statement's own median inside it (gis.layers.fetch_row: a cursor, the
 statement and its row, as the floor times them) and the rest: the Python around the statement. The settings take turns in blocks,
 twice over, after a warm-up.
 
@@ -95,11 +95,13 @@ def measure(rounds: int) -> tuple[list[dict], dict]:
         try:
             for _chunk in answer:
                 pass
+            answered.append(time.perf_counter_ns())  # the last byte (api_works.ANSWERED_NOTE)
         finally:
             if hasattr(answer, "close"):
                 answer.close()
 
     inside: list[int] = []
+    answered: list[int] = []
     fetch_row = layers.fetch_row
 
     def timed_fetch_row(*args, **named):
@@ -113,7 +115,7 @@ def measure(rounds: int) -> tuple[list[dict], dict]:
         "the page itself": lambda: None, "1 ms busy": lambda: busy(0.001), "1 ms asleep": lambda: time.sleep(0.001),
         "the floor": bare, "the least a page can do": bare,
     }
-    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in before}
+    times: dict[str, tuple[list[float], list[float], list[float]]] = {name: ([], [], []) for name in before}
     floors: list[float] = []
     layers.fetch_row = timed_fetch_row
     try:
@@ -128,17 +130,21 @@ def measure(rounds: int) -> tuple[list[dict], dict]:
                     if name in ("the floor", "the least a page can do"):
                         floors.append((time.perf_counter_ns() - start) / 1000)
                     inside.clear()
+                    answered.clear()
                     start = time.perf_counter_ns()
                     page(app)
-                    times[name][0].append((time.perf_counter_ns() - start) / 1000)
+                    end = time.perf_counter_ns()
+                    times[name][0].append((answered[0] - start) / 1000)
                     times[name][1].append(sum(inside) / 1000)
+                    times[name][2].append((end - answered[0]) / 1000)
     finally:
         layers.fetch_row = fetch_row
         floor.close()
     rows = []
-    for name, (pages, statements) in times.items():
+    for name, (pages, statements, closes) in times.items():
         p50, inner = statistics.median(pages), statistics.median(statements)
-        rows.append({"setting": name, "page": p50, "statement": inner, "around": p50 - inner})
+        rows.append({"setting": name, "page": p50, "statement": inner, "around": p50 - inner,
+                     "close": statistics.median(closes)})
     return rows, {"floor": statistics.median(floors), "url": url}
 
 
@@ -152,13 +158,14 @@ def report(rows: list[dict], extra: dict, rounds: int) -> str:
         f"replayed bare) took {extra['floor']:.0f} µs. Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.platform()}; load average (1 min) at the end: {os.getloadavg()[0]:.1f}.",
         "",
-        "| before the page | page | its statement | the rest (Python around it) | page ÷ floor |",
-        "|---|---|---|---|---|",
+        "| before the page | page | its statement | the rest (Python around it) | page ÷ floor | then close() |",
+        "|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(f"| {row['setting']} | {row['page']:,.0f} | {row['statement']:,.0f} | {row['around']:,.0f} | "
-                     f"{row['page'] / extra['floor']:.2f}× |")
-    lines.append("")
+                     f"{row['page'] / extra['floor']:.2f}× | {row['close']:,.0f} |")
+    lines += ["", "*Page*: to its last byte, as a client waits; *then close()*: the answer's close() after it, which "
+              "a server calls once the answer is written (api_works.ANSWERED_NOTE).", ""]
     return "\n".join(lines)
 
 
