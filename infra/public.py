@@ -177,7 +177,8 @@ def _ogc_items(request: WSGIRequest, collection_id: str, checked: Checked, user:
     query = Query(limit=values["limit"], offset=values["offset"], bbox=values.get("bbox"), raw=True)
     page = found.page(user, query)
     # The URL build_absolute_uri() gives without its query, for a path of plain characters and no script name.
-    this = ogc_views.ThisPage(request, base=f"{checked.origin}{request.path}", lists=checked.lists)
+    this = ogc_views.ThisPage(request, base=f"{checked.origin}{request.path}", lists=checked.lists,
+                              language=request.LANGUAGE_CODE)  # the language activated (_activate_language)
     return page.head(), ogc_views.items_members(this, found, query, page, html=False) + b"}"
 
 

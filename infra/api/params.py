@@ -6,6 +6,7 @@ as parameters, never as text of the statement.
 from __future__ import annotations
 
 import copy
+import math
 import re
 import unicodedata
 from datetime import date
@@ -60,11 +61,10 @@ class BBoxField(serializers.Field):
         if len(parts) != 4:
             self.fail("count")
         try:
-            min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
+            min_lon, min_lat, max_lon, max_lat = values = tuple(map(float, parts))
         except ValueError:
             self.fail("number")
-        values = (min_lon, min_lat, max_lon, max_lat)
-        if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        if not all(map(math.isfinite, values)):
             self.fail("number")
         if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90):
             self.fail("range")

@@ -113,9 +113,12 @@ class ThisPage:
     query holding raw UTF-8 bytes comes out encoded once, not twice.) Each parameter is encoded once,
     as urlencode(…, doseq=True) encodes it, and a link encodes only what it changes."""
 
-    def __init__(self, request: HttpRequest, base: str | None = None, lists: list | None = None):
-        """`lists`: the query's names and values as request.GET.lists() gives them, when read already."""
+    def __init__(self, request: HttpRequest, base: str | None = None, lists: list | None = None,
+                 language: str | None = None):
+        """`lists`: the query's names and values as request.GET.lists() gives them, when read already; `language`:
+        the language active, when known already (translation.get_language())."""
         self.base = request.build_absolute_uri().partition("?")[0] if base is None else base
+        self.language = translation.get_language() if language is None else language
         self.encoded = {name: "&".join([_pair(name, value) for value in values])
                         for name, values in (request.GET.lists() if lists is None else lists)}
 
@@ -256,10 +259,10 @@ def _stamp() -> str:
 _STAMP: tuple[int, str] = (-1, "")
 
 
-def _collection_link(base: str, found: Collection) -> str:
-    """An items page's link to its collection, with the collection's title in the request's language: written once
+def _collection_link(base: str, found: Collection, language: str | None) -> str:
+    """An items page's link to its collection, with the collection's title in the language active: written once
     per items URL (scheme, host and collection) and language, and kept (at most KEPT_LINKS)."""
-    key = (base, found.id, translation.get_language())
+    key = (base, found.id, language)
     text = _COLLECTION_LINKS.get(key)
     if text is None:
         # The items' URL is the collection's with /items (ogc/urls.py): no second reverse().
@@ -283,7 +286,7 @@ def items_members(this: ThisPage, found: Collection, query: Query, page: Any, *,
     links = [
         link_text(this.url(f=f), "self", media),
         link_text(this.url(f="json" if html else "html"), "alternate", GEOJSON if html else HTML),
-        _collection_link(this.base, found),
+        _collection_link(this.base, found, this.language),
     ]
     offset_end = query.offset + page.returned
     # Past the count cap the number matched is unknown: a full page means there may be more.
