@@ -12,7 +12,7 @@ from gis.models import AdminUnit
 from infra.works.choices import Category, Stage
 from infra.works.services import work_create, work_stage_change
 from tests.e2e.conftest import click_map, open_map, screenshot
-from tests.infra.api.register import PHONG_THO
+from tests.infra.api.register import PHONG_THO, SI_LO_LAU
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -177,3 +177,23 @@ def test_works_that_fail_to_load_do_not_leave_the_loading_text(page, live_server
     page.wait_for_function("document.getElementById('map-status').textContent.includes('Không tải được')")
     status = page.locator("#map-status").inner_text()
     assert "Không tải được lớp bản đồ" in status and "Đang tải" not in status
+
+
+def test_a_map_of_more_works_than_it_draws_says_so_and_follows_the_view(page, live_server, register, settings,
+                                                                          monkeypatch):
+    # Drawn as GeoJSON (SpatiaLite, or tiles off), the map asks for at most MAP_LIMIT works: past it the
+    # status says only the first are shown, and from then on the map asks for the works in its view.
+    from infra.works import views
+
+    settings.MAP_VECTOR_TILES = False
+    monkeypatch.setattr(views, "MAP_LIMIT", 2)
+    open_map(page, live_server.url + "/")
+    assert page.evaluate(WORKS) == 2
+    status = page.locator("#map-status").text_content()
+    assert status == "Chỉ hiển thị 2 công trình đầu tiên: hãy phóng to bản đồ hoặc thu hẹp bộ lọc để xem các công trình còn lại."
+    # Close in on one published work alone (S-1, at Sì Lờ Lầu): the works in the view, all of them, and said so.
+    page.evaluate(f"() => {{ window.worksMap.setView([{SI_LO_LAU[1]}, {SI_LO_LAU[0]}], 18, {{animate: false}}); }}")
+    page.wait_for_function(f"window.worksMapReady === true && {WORKS} === 1 && "
+                           "!document.getElementById('map-status').textContent.startsWith('Chỉ hiển thị')")
+    assert page.locator("#map-status").text_content() == "1 công trình phù hợp"
+    assert page.outside_requests == []
