@@ -415,7 +415,7 @@ class PublicPages:
         once per route, language, scheme and whether the page read request.user, by setting the view's and
         calling the middleware's response hooks (_finish) on an empty answer of the same type. None of them
         looks at the body."""
-        key = (route.name, translation.get_language(), secure, user_read)
+        key = (route.name, request.LANGUAGE_CODE, secure, user_read)  # the language activated (_activate_language)
         headers = self.headers.get(key)
         if headers is None:
             response = HttpResponse(content_type=ogc_views.GEOJSON)
