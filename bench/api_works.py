@@ -102,10 +102,12 @@ def replayable(captured, marker: str, floor) -> str:
 
 # What the pages' timings mean (wsgi_get's `answered`), said under each table that times a page.
 ANSWERED_NOTE = (
-    "A page is timed until its answer's last byte is read, as a client waits for it: a server writes the whole "
+    "A page is timed until its answer's last byte is read, as one client waits for it: a server writes the whole "
     "answer and only then closes it (gunicorn's sync worker: `handle_request`), and the close sends Django's "
-    "`request_finished` (its connections' and caches' upkeep). *With close()* is the time the server's worker spends "
-    "on the request, that upkeep included, over the same floor."
+    "`request_finished` (its connections' and caches' upkeep); the answer states its Content-Length, so the "
+    "client knows it has it all at its last byte. *With close()* is the time the server's worker spends on the "
+    "request, that upkeep included, over the same floor: what a busy worker makes the next request wait. Until "
+    "2026-12-06 these tables timed pages with their close()."
 )
 
 

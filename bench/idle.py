@@ -158,7 +158,7 @@ def report(rows: list[dict], extra: dict, rounds: int) -> str:
         f"replayed bare) took {extra['floor']:.0f} µs. Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.platform()}; load average (1 min) at the end: {os.getloadavg()[0]:.1f}.",
         "",
-        "| before the page | page | its statement | the rest (Python around it) | page ÷ floor | then close() |",
+        "| before the page | page | its statement | the rest (Python around it) | page ÷ floor | then close(), alone |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:

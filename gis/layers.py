@@ -524,6 +524,26 @@ def _bytes_from(cursor) -> None:
     psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor)
 
 
+def _django_s_cursor(connection) -> bool:
+    """Whether `connection`'s cursors are made and run by Django's own code for psycopg2 (fetch_row's lean path
+    leaves them out): its backend's create_cursor and make_cursor, and CursorWrapper's execute."""
+    from django.db.backends.postgresql.base import DatabaseWrapper, is_psycopg3
+    from django.db.backends.utils import CursorWrapper
+
+    kind = type(connections[connection.alias])  # django.db.connection is a proxy of it
+    hooks = (CursorWrapper.execute, kind.create_cursor, kind.make_cursor)
+    known = _DJANGO_S_CURSOR.get(kind)
+    if known is None or any(now is not then for now, then in zip(hooks, known[0], strict=True)):
+        execute, create, make = hooks
+        own = (not is_psycopg3 and create is DatabaseWrapper.create_cursor and make is DatabaseWrapper.make_cursor
+               and execute.__module__ == CursorWrapper.__module__ and execute.__qualname__ == "CursorWrapper.execute")
+        known = _DJANGO_S_CURSOR[kind] = (hooks, own)
+    return known[1]
+
+
+_DJANGO_S_CURSOR: dict[type, tuple] = {}
+
+
 def fetch_row(connection, sql: str, params: Sequence, *, as_bytes: bool = False) -> tuple | None:
     """The first row of a statement run on Django's `connection`, as `connection.cursor()`, `execute()` and
     `fetchone()` give it; `as_bytes` (PostgreSQL): text as UTF-8 bytes.
@@ -533,8 +553,14 @@ def fetch_row(connection, sql: str, params: Sequence, *, as_bytes: bool = False)
     checks Django's cursor makes around it: the health check of a kept connection and connecting, the
     thread that owns the connection, no statement in a broken transaction, and the driver's errors raised
     as Django's (`wrap_database_errors`). The wrappers around it (the cursor's and execute's, about 30 µs a
-    page on a cold processor) are what a page of a village-sized box spends most around its statement."""
-    if connection.vendor != "postgresql" or connection.queries_logged or connection.execute_wrappers:
+    page on a cold processor) are what a page of a village-sized box spends most around its statement.
+
+    Only while those wrappers are Django's own (`_django_s_cursor`): a backend that makes its own cursors, or
+    a monitoring library that replaces CursorWrapper.execute, would not see the statement otherwise, so
+    its statements go through Django's cursor; and only with psycopg2 (psycopg 3 sets its time zone on a
+    cursor in its own way)."""
+    if (connection.vendor != "postgresql" or connection.queries_logged or connection.execute_wrappers
+            or not _django_s_cursor(connection)):
         with connection.cursor() as cursor:
             if as_bytes:
                 _bytes_from(cursor.cursor)

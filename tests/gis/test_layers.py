@@ -1,11 +1,12 @@
 """GeoJSON built in the database: one statement per page, the same answers on PostGIS and SpatiaLite."""
 from __future__ import annotations
 
+import datetime
 import json
 import random
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from gis import layers
@@ -166,7 +167,7 @@ def test_spatialite_reads_a_spatial_index_only_when_it_is_maintained(reference, 
 
 
 def test_a_box_s_parts_carry_its_numbers_as_the_driver_writes_them():
-    # bbox_parts writes its conditions from a text kept per shape (_parts_template): each box's own numbers, and
+    # bbox_parts writes its conditions from a text kept per shape (parts_template): each box's own numbers, and
     # its shrunk box's, go where they belong; a box too narrow to shrink has no inner part.
     rng = random.Random(11)
     margin = layers._BOX_MARGIN
@@ -187,8 +188,13 @@ def test_a_box_s_parts_carry_its_numbers_as_the_driver_writes_them():
             assert f"NOT COALESCE(e.extent <@ box(point({left}, {bottom}), point({right}, {top})), false)" in crossing
         else:
             assert inner == "false" and "NOT COALESCE(false, false)" in crossing
-        strip_edge = layers.sql_number(min(x0 + margin, box.max_lon))
-        assert f"e.extent && box(point({n[0]}, {n[1]}), point({strip_edge}, {n[3]}))" in crossing  # the left strip
+        # The four strips along the inside of its edges (left, right, bottom, top), each _BOX_MARGIN wide at most.
+        edges = [layers.sql_number(v) for v in (min(x0 + margin, box.max_lon), max(box.max_lon - margin, x0),
+                                                 min(y0 + margin, box.max_lat), max(box.max_lat - margin, y0))]
+        strips = [(n[0], n[1], edges[0], n[3]), (edges[1], n[1], n[2], n[3]), (n[0], n[1], n[2], edges[2]),
+                  (n[0], edges[3], n[2], n[3])]
+        meets = " OR ".join(f"e.extent && box(point({a}, {b}), point({c}, {d}))" for a, b, c, d in strips)
+        assert f"WHERE ({meets}) AND NOT COALESCE(" in crossing
     with pytest.raises(ValueError):
         layers.bbox_parts(BBox(1, 1, 2, 2), table="t{0}", outer="w", extent="extent", geometry="geometry")
 
@@ -204,17 +210,21 @@ def watched(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the lean path is PostgreSQL's")
-def test_a_row_read_by_the_driver_s_cursor_is_the_row_django_s_cursor_reads(watched):
+def test_a_row_read_by_the_driver_s_cursor_is_the_row_django_s_cursor_reads(watched, monkeypatch):
     sql = "SELECT %s::text, 'Phong Thổ'::text, now()::timestamptz, 42, NULL::text"
+    # A time zone of the connection's own (Django's create_cursor gives it to each cursor), told apart from
+    # the driver's default.
+    zone = datetime.timezone(datetime.timedelta(hours=7), "ICT")
+    monkeypatch.setattr(connection, "tzinfo_factory", lambda _offset: zone)
     with connection.cursor() as cursor:
         cursor.execute(sql, ["ẩm"])
         expected = cursor.fetchone()
+    assert expected[2].tzinfo is zone
     with connection.execute_wrapper(lambda execute, *args: execute(*args)):  # watched: Django's cursor
         assert layers.fetch_row(connection, sql, ["ẩm"])[:2] == expected[:2]
     watched()
     row = layers.fetch_row(connection, sql, ["ẩm"])
-    assert row[:2] == expected[:2] and row[3:] == (42, None)
-    assert row[2].utcoffset() == expected[2].utcoffset() and type(row[2].tzinfo) is type(expected[2].tzinfo)
+    assert row[:2] == expected[:2] and row[3:] == (42, None) and row[2].tzinfo is zone
     assert layers.fetch_row(connection, sql, ["ẩm"], as_bytes=True)[:2] == ("ẩm".encode(), "Phong Thổ".encode())
     assert layers.fetch_row(connection, "SELECT 1 WHERE false", []) is None
 
@@ -237,3 +247,28 @@ def test_the_driver_s_cursor_keeps_django_s_checks_and_errors(watched):
         transaction.set_rollback(True)
     connection.close()  # no connection yet: fetch_row opens one, as Django's cursor does
     assert layers.fetch_row(connection, "SELECT 2", []) == (2,)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the lean path is PostgreSQL's")
+def test_a_cursor_someone_else_watches_is_used_as_django_makes_it(monkeypatch):
+    # A monitoring library that replaces CursorWrapper.execute (or a backend with its own cursors) sees every
+    # statement fetch_row runs: the lean path is left for Django's cursor then.
+    from django.db.backends.utils import CursorWrapper
+
+    seen = []
+    execute = CursorWrapper.execute
+
+    def watching(self, sql, params=None):
+        seen.append(sql)
+        return execute(self, sql, params)
+
+    assert layers.fetch_row(connection, "SELECT 1", []) == (1,) and seen == []
+    monkeypatch.setattr(CursorWrapper, "execute", watching)
+    assert layers.fetch_row(connection, "SELECT 2", []) == (2,)
+    assert seen == ["SELECT 2"]
+    monkeypatch.setattr(CursorWrapper, "execute", execute)
+    assert layers._django_s_cursor(connection)
+    wrapper = type(connections["default"])
+    monkeypatch.setattr(wrapper, "create_cursor", lambda self, name=None: self.connection.cursor())
+    assert not layers._django_s_cursor(connection)

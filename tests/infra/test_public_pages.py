@@ -162,6 +162,11 @@ def test_the_language_kept_per_header_is_the_one_django_chooses(register, no_con
     english = environ("/ogc/collections/works/items", "limit=1", HTTP_ACCEPT_LANGUAGE="en")
     assert ("Content-Language", "en") in call(shortcut, english)[1]
     assert ("Content-Language", "vi") in call(shortcut, environ("/ogc/collections/works/items", "limit=1"))[1]
+    # The collection's link, kept per language (ogc.views._collection_link), in the language activated here.
+    titles = {language: [link.get("title") for link in json.loads(call(shortcut, environ(
+        "/ogc/collections/works/items", "limit=1", HTTP_ACCEPT_LANGUAGE=language))[2])["links"]
+        if link["rel"] == "collection"] for language in ("en", "vi", "en")}
+    assert titles["en"] == ["Works"] and titles["vi"] == ["Công trình"]
 
 
 def test_the_api_answers_geojson_to_a_browser_too(register, no_connection_upkeep):

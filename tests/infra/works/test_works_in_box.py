@@ -216,8 +216,6 @@ def test_a_box_counts_ten_pages_worth_between_the_cap_and_its_ceiling():
 
 def test_a_larger_page_in_a_box_counts_further_on_postgis(client, shapes, monkeypatch):
     # The same rule with small numbers: 12 public works in the box, a cap of 3, a ceiling of 20.
-    from django.db import connection
-
     from infra.works import selectors
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 3)
@@ -235,6 +233,7 @@ def test_a_larger_page_in_a_box_counts_further_on_postgis(client, shapes, monkey
 
 @pytest.mark.parametrize("bounds", [BOX, (103.3, 22.5, 103.300001, 22.6), (-1.5, -2.5, 103.4, 22.6)])
 @pytest.mark.parametrize("role", [None, Role.BOARD])
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SpatiaLite's box conditions are put together each time")
 def test_a_box_s_kept_text_gives_the_statement_put_together_for_that_box(reference, role, bounds):
     # On PostGIS a kept statement's box conditions are formatted from texts kept per statement and shape
     # (selectors._box_templates); they give what putting the conditions in, one by one, gives. Braces in the
@@ -246,13 +245,11 @@ def test_a_box_s_kept_text_gives_the_statement_put_together_for_that_box(referen
     split = _split(works_matching(user=_user(role), filters=WorkFilters(categories=("other",))))
     braced = replace(split, head=split.head.replace("SELECT", "SELECT '{0} {}' AS braces,", 1))
     for kept in (split, braced):
-        conditions = [_box_condition(box)]
-        if connection.vendor == "postgresql":
-            conditions += bbox_parts(box, table=WORKS, outer=f'"{WORKS}"', extent=EXTENT, geometry="geometry")
+        conditions = [_box_condition(box), *bbox_parts(box, table=WORKS, outer=f'"{WORKS}"', extent=EXTENT,
+                                                       geometry="geometry")]
         match, *parts = _each_condition(kept, conditions)
         put_together = (" UNION ALL ".join(f"({sql})" for sql, _params in parts), [p for _sql, ps in parts for p in ps])
-        assert _box_match(kept, box) == (match, put_together if parts else None)
+        assert _box_match(kept, box) == (match, put_together)
     assert "'{0} {}' AS braces" in _box_match(braced, box)[0][0]
-    if connection.vendor == "postgresql":  # the public's count names its stages in its text, once
-        sql, params = works_count(user=_user(None), filters=WorkFilters())
-        assert params == () and "'approved'" in sql and "'proposed'" not in sql
+    sql, params = works_count(user=_user(None), filters=WorkFilters())  # the public's count names its stages once
+    assert params == () and "'approved'" in sql and "'proposed'" not in sql
