@@ -65,12 +65,16 @@
   var lastStatus = "";
   function setStatus(text) {
     lastStatus = text;
-    var names = Object.keys(failed).map(function (name) { return failed[name]; });
+    var names = Object.keys(failed).map(function (name) { return failed[name]; })
+      .filter(function (label, i, all) { return all.indexOf(label) === i; });
     statusLine.textContent = text + (names.length ? (text ? " — " : "") + T.loadError + ": " + names.join("; ") : "");
   }
-  function loadError(name, error) {
+  // A failure is kept under its own key until that key's next success: the works' list (or, over tiles, their
+  // count) is WORKS_LIST, apart from the works' tiles, so a round of tiles that loads does not unsay it.
+  var WORKS_LIST = "works list";
+  function loadError(name, error, layer) {
     var reason = error && error.reason ? " (" + error.reason + ")" : "";
-    failed[name] = (layerLabel(name) || name) + reason;
+    failed[name] = (layerLabel(layer || name) || name) + reason;
     setStatus(lastStatus);  // what the line said (the works' count) stays, the failure is added to it
   }
   function loaded(name) {
@@ -346,14 +350,14 @@
     }
     return fetchJson(config.urls.works + "?" + params.toString(), pending.signal).then(function (data) {
       pending = null;
-      loaded("works");
+      loaded(WORKS_LIST);
       if (tiled.works) { setStatus(matchText(data)); } else { drawWorks(data); }
       settle();
     }).catch(function (error) {
       if (error && error.name === "AbortError") { return; }
       pending = null;
       lastStatus = "";  // not "loading…" any more: the failure alone is said
-      loadError("works", error);
+      loadError(WORKS_LIST, error, "works");
       settle();
     });
   }
