@@ -21,6 +21,8 @@ from functools import cache, cached_property
 
 from django.conf import settings
 from django.db import connections
+from django.db.backends.utils import CursorWrapper
+from django.utils.connection import ConnectionProxy
 
 from gis.reading import reading_alias, reading_connection
 
@@ -527,13 +529,14 @@ def _bytes_from(cursor) -> None:
 def _django_s_cursor(connection) -> bool:
     """Whether `connection`'s cursors are made and run by Django's own code for psycopg2 (fetch_row's lean path
     leaves them out): its backend's create_cursor and make_cursor, and CursorWrapper's execute."""
-    from django.db.backends.postgresql.base import DatabaseWrapper, is_psycopg3
-    from django.db.backends.utils import CursorWrapper
-
-    kind = type(connections[connection.alias])  # django.db.connection is a proxy of it
+    kind = type(connection)
+    if kind is ConnectionProxy:  # django.db.connection: the alias's wrapper, looked up per thread
+        kind = type(connections[connection.alias])
     hooks = (CursorWrapper.execute, kind.create_cursor, kind.make_cursor)
     known = _DJANGO_S_CURSOR.get(kind)
     if known is None or any(now is not then for now, then in zip(hooks, known[0], strict=True)):
+        from django.db.backends.postgresql.base import DatabaseWrapper, is_psycopg3
+
         execute, create, make = hooks
         own = (not is_psycopg3 and create is DatabaseWrapper.create_cursor and make is DatabaseWrapper.make_cursor
                and execute.__module__ == CursorWrapper.__module__ and execute.__qualname__ == "CursorWrapper.execute")

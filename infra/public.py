@@ -75,6 +75,7 @@ from rest_framework.serializers import Serializer
 
 from infra.api import views as api_views
 from infra.api.params import BBoxField, WorkListParams
+from infra.kept import Kept
 from infra.middleware import DatabaseUnavailableMiddleware, VietnameseFirstLocaleMiddleware, database_unavailable
 from infra.ogc import views as ogc_views
 from infra.ogc.collections import COLLECTIONS, Query
@@ -266,8 +267,8 @@ class PublicPages:
         self.api = Route("api", *_fields(WorkListParams), formats=False, page=_api_works, reads_user=True,
                          view_headers=tuple(works_view.default_response_headers.items()))
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
-        self.languages: dict[str, str] = {}  # Accept-Language header: the language chosen (_activate_language)
-        self.origins: dict[tuple, str] = {}  # what the host is read from: scheme and host (_origin)
+        self.languages: Kept[str, str] = Kept(KEPT)  # Accept-Language header: the language chosen (_activate_language)
+        self.origins: Kept[tuple, str] = Kept(KEPT)  # what the host is read from: scheme and host (_origin)
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         found = self._route(environ)
@@ -323,10 +324,7 @@ class PublicPages:
                meta.get(proxy[0]) if proxy else None, settings._wrapped)
         origin = self.origins.get(key)
         if origin is None:
-            origin = f"{request.scheme}://{request.get_host()}"
-            if len(self.origins) >= KEPT:
-                self.origins.clear()
-            self.origins[key] = origin
+            origin = self.origins.keep(key, f"{request.scheme}://{request.get_host()}")
         return origin
 
     def _activate_language(self, request: WSGIRequest) -> None:
@@ -338,9 +336,7 @@ class PublicPages:
         language = self.languages.get(header)
         if language is None:
             self.locale.process_request(request)
-            if len(self.languages) >= KEPT:
-                self.languages.clear()  # headers of a few browsers and programs, unless someone sends many
-            self.languages[header] = request.LANGUAGE_CODE
+            self.languages.keep(header, request.LANGUAGE_CODE)  # headers of a few browsers and programs
             return
         translation.activate(language)
         request.LANGUAGE_CODE = language

@@ -23,6 +23,7 @@ from rest_framework.exceptions import ValidationError
 
 from infra.api.pages import link_text, page_with_members
 from infra.errors import error_page
+from infra.kept import Kept
 from infra.ogc.collections import COLLECTIONS, Collection, Query, collection_extent
 from infra.ogc.openapi import definition
 from infra.ogc.params import FORMATS, FormatParams, params_for
@@ -266,15 +267,13 @@ def _collection_link(base: str, found: Collection, language: str | None) -> str:
     text = _COLLECTION_LINKS.get(key)
     if text is None:
         # The items' URL is the collection's with /items (ogc/urls.py): no second reverse().
-        text = link_text(f"{base.removesuffix('/items')}?f=json", "collection", JSON, found.title)
-        if len(_COLLECTION_LINKS) >= KEPT_LINKS:
-            _COLLECTION_LINKS.clear()
-        _COLLECTION_LINKS[key] = text
+        text = _COLLECTION_LINKS.keep(key, link_text(f"{base.removesuffix('/items')}?f=json", "collection", JSON,
+                                                     found.title))
     return text
 
 
 KEPT_LINKS = 256
-_COLLECTION_LINKS: dict[tuple[str, str, str | None], str] = {}
+_COLLECTION_LINKS: Kept[tuple[str, str, str | None], str] = Kept(KEPT_LINKS)
 
 
 def items_members(this: ThisPage, found: Collection, query: Query, page: Any, *, html: bool) -> bytes:

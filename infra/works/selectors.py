@@ -29,6 +29,7 @@ from gis.selectors import unit_area_ids
 from gis.textsearch import matching
 from infra.accounts.policy import sees_internal, stages_seen_whole, works_visible
 from infra.finance.models import Allocation, Disbursement
+from infra.kept import Kept
 from infra.maintenance.models import Inspection, Record, Schedule
 from infra.money import format_share
 from infra.works.features import COUNTS
@@ -287,7 +288,7 @@ def _each_condition(works: QuerySet[Work] | Split, conditions: list[tuple[str, l
 # (policy.stages_seen_whole: the public, the board, planners, auditors) gets the same statement as
 # anyone else with that set and the same filters, so it is kept by both. Filters that look rows up
 # when compiled (a commune's area), or that carry free text, are compiled for each request.
-_COMPILED: dict[tuple, tuple[str, Any] | Split] = {}
+_COMPILED: Kept[tuple, tuple[str, Any] | Split] = Kept(COMPILED_MAX)
 
 
 def _page_match(user, filters: WorkFilters) -> tuple[tuple[str, Any], tuple[str, Any] | None]:
@@ -305,9 +306,7 @@ def _page_match(user, filters: WorkFilters) -> tuple[tuple[str, Any], tuple[str,
         compiled = works_match(works) if filters.bbox is None else _split(works)
         if compiled is None:
             return works_in_box(works, filters.bbox)
-        if len(_COMPILED) >= COMPILED_MAX:
-            _COMPILED.clear()
-        _COMPILED[key] = compiled
+        _COMPILED.keep(key, compiled)
     if filters.bbox is None:
         return compiled, None
     return _box_match(compiled, filters.bbox)

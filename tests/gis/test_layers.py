@@ -268,7 +268,8 @@ def test_a_cursor_someone_else_watches_is_used_as_django_makes_it(monkeypatch):
     assert layers.fetch_row(connection, "SELECT 2", []) == (2,)
     assert seen == ["SELECT 2"]
     monkeypatch.setattr(CursorWrapper, "execute", execute)
-    assert layers._django_s_cursor(connection)
+    assert layers._django_s_cursor(connection) and layers._django_s_cursor(connections["default"])
     wrapper = type(connections["default"])
     monkeypatch.setattr(wrapper, "create_cursor", lambda self, name=None: self.connection.cursor())
-    assert not layers._django_s_cursor(connection)
+    # the same answer for django.db.connection (a proxy) and for the wrapper it stands for
+    assert not layers._django_s_cursor(connection) and not layers._django_s_cursor(connections["default"])
