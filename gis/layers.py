@@ -146,6 +146,17 @@ def _envelope(x0: str, y0: str, x1: str, y1: str) -> str:
     return f"ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
 
 
+def _intersects(geometry: str, envelope: str) -> str:
+    """The PostGIS box condition, for a box's text (BBox.envelope_sql) or a template's (intersects_template)."""
+    return f"ST_Intersects({geometry}, {envelope})"
+
+
+def _plain_names(*names: str) -> None:
+    """Refuse SQL names that hold braces, which a template (its numbers as {0}, {1}, …) would misread."""
+    if any(brace in name for name in names for brace in "{}"):
+        raise ValueError("SQL names with braces")
+
+
 def _box(x0: str, y0: str, x1: str, y1: str) -> str:
     return f"box(point({x0}, {y0}), point({x1}, {y1}))"
 
@@ -223,7 +234,7 @@ def bbox_condition(bbox: BBox, *, geometry: str, table: str = "", column: str = 
     from the index table (`idx_<table>_<column>`), then checked exactly.
     """
     if on_postgis():
-        return f"ST_Intersects({geometry}, {bbox.envelope_sql})", []
+        return _intersects(geometry, bbox.envelope_sql), []
     exact = f"Intersects({geometry}, BuildMbr(%s, %s, %s, %s, 4326)) = 1"
     if table and column and _spatialite_index_enabled(table, column):
         candidates = (
@@ -273,15 +284,15 @@ def box_is_wide(bbox: BBox) -> bool:
 
 def intersects_template(geometry: str) -> str:
     """bbox_condition's PostGIS text for `geometry`, with the box's corners as {0} to {3} (box_numbers)."""
-    return f"ST_Intersects({geometry.replace('{', '{{').replace('}', '}}')}, {_envelope('{0}', '{1}', '{2}', '{3}')})"
+    _plain_names(geometry)
+    return _intersects(geometry, _envelope("{0}", "{1}", "{2}", "{3}"))
 
 
 @cache
 def parts_template(table: str, outer: str, extent: str, geometry: str, *, wide: bool) -> tuple[str, str]:
     """bbox_parts' two conditions for these names, with the box's numbers as {0} to {7} (box_numbers): written
     once per shape, so that a page formats one text per condition instead of putting it together again."""
-    if any(brace in name for name in (table, outer, extent, geometry) for brace in "{}"):
-        raise ValueError("SQL names with braces")
+    _plain_names(table, outer, extent, geometry)
     X0, Y0, X1, Y1, left, right, bottom, top = (f"{{{i}}}" for i in range(8))
     inner = f"{{column}} <@ {_box(left, bottom, right, top)}" if wide else "false"  # narrow: nothing inside by extent alone
     strips = [(X0, Y0, left, Y1), (right, Y0, X1, Y1), (X0, Y0, X1, bottom), (X0, top, X1, Y1)]
@@ -291,7 +302,7 @@ def parts_template(table: str, outer: str, extent: str, geometry: str, *, wide: 
     crossing = (
         f"{outer}.id IN (SELECT c.id FROM (SELECT e.id, e.{geometry} AS g FROM {table} e WHERE ({meets}) "
         f"AND NOT COALESCE({inner.replace('{column}', f'e.{extent}')}, false) OFFSET 0) c "
-        f"WHERE ST_Intersects(c.g, {_envelope(X0, Y0, X1, Y1)}))"
+        f"WHERE {_intersects('c.g', _envelope(X0, Y0, X1, Y1))})"
     )
     return inner.replace("{column}", f"{outer}.{extent}"), crossing
 

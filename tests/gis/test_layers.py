@@ -199,6 +199,18 @@ def test_a_box_s_parts_carry_its_numbers_as_the_driver_writes_them():
         layers.bbox_parts(BBox(1, 1, 2, 2), table="t{0}", outer="w", extent="extent", geometry="geometry")
 
 
+def test_the_kept_intersects_text_is_bbox_condition_s_and_refuses_braces_as_the_parts_do(monkeypatch):
+    monkeypatch.setattr(layers, "on_postgis", lambda: True)
+    for box in (BBox(103.2, 22.4, 103.5, 22.7), BBox(-0.5, -1e-7, 2e-6, 0.25)):
+        kept = layers.intersects_template('"w"."geometry"').format(*layers.box_numbers(box))
+        assert (kept, []) == layers.bbox_condition(box, geometry='"w"."geometry"')
+        n = [layers.sql_number(v) for v in box.values]
+        assert kept == f'ST_Intersects("w"."geometry", ST_MakeEnvelope({n[0]}, {n[1]}, {n[2]}, {n[3]}, 4326))'
+    for name in ("g{0}", "g}"):
+        with pytest.raises(ValueError, match="braces"):
+            layers.intersects_template(name)
+
+
 @pytest.fixture
 def watched(monkeypatch):
     """Django's cursor() refused: what reads anyway went by the driver's own cursor (fetch_row's lean path)."""
