@@ -251,6 +251,7 @@ class VillageLinkListView(GeoJSONView):
         return _page_response(request, page, limit=data["limit"], offset=data["offset"])
 
 
+API_TITLE = gettext_lazy("Phong Thổ infrastructure works API")
 API_DESCRIPTION = gettext_lazy(
     "Works of the poverty-reduction programme's Project 1 in Phong Thổ (Lai Châu) and the geography they lie in, "
     "as GeoJSON (RFC 7946, WGS84 longitude/latitude). Lists are paged with limit and offset in id order; "
@@ -262,7 +263,7 @@ API_DESCRIPTION = gettext_lazy(
 class SchemaView(SpectacularAPIView):
     """OpenAPI 3 (YAML by default; JSON with ?format=json or Accept: application/vnd.oai.openapi+json)."""
 
-    custom_settings = {"DESCRIPTION": API_DESCRIPTION}
+    custom_settings = {"TITLE": API_TITLE, "DESCRIPTION": API_DESCRIPTION}
 
     @extend_schema(**SCHEMA_KWARGS)
     def get(self, request, *args, **kwargs):

@@ -55,3 +55,15 @@ def test_docs_page_lists_every_endpoint_without_a_cdn(client):
     for marker in ('src="http', 'href="http', 'src="//', 'href="//'):
         assert marker not in page
     assert client.get("/api/").status_code in (301, 302)
+
+
+@pytest.mark.parametrize(("language", "title", "description"), [
+    ("vi", "API công trình hạ tầng Phong Thổ", "Các công trình thuộc Dự án 1"),
+    ("en", "Phong Thổ infrastructure works API", "Works of the poverty-reduction programme"),
+])
+def test_the_docs_page_and_the_schema_are_titled_in_the_reader_s_language(client, language, title, description):
+    page = client.get("/api/docs/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"<h1>{title} <small>" in page
+    assert description in page
+    schema = json.loads(client.get(f"/api/schema/?format=json&lang={language}").content)
+    assert schema["info"]["title"] == title
