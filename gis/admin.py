@@ -35,7 +35,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
     only *view* the record (SIMPLE_HISTORY_REVERT_DISABLED hides the button, not the write), and finds the record
     without the admin's queryset, so a record outside a person's scope could be read or changed there. Here a
     version page only reads (any other method is refused, 405), both history pages find the record through
-    get_queryset (404 outside it), and `may_read_history` decides who reads them."""
+    get_queryset (404 outside it), and `may_read_history` decides who reads them. Its list of versions is the
+    project's own (templates/admin/history_list.html): "—" where a version has no reason or person."""
+
+    object_history_list_template = "admin/history_list.html"
 
     def may_read_history(self, request, obj) -> bool:
         return self.has_view_permission(request, obj)

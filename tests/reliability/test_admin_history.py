@@ -175,3 +175,25 @@ def test_the_admins_own_screen_text_is_vietnamese(client, register):
     page = client.get("/admin/").content.decode()
     assert "Chuyển đến nội dung chính" in page and "Skip to main content" not in page
     assert "Toggle navigation" not in page
+
+
+def test_the_admin_history_list_says_dash_where_a_version_has_no_reason_or_person(client, register):
+    import re
+
+    work = register["S-1"]
+    work.progress = 50 if work.progress != 50 else 51
+    work.save()  # saved outside a request: no person, no reason
+    login(client, "auditor")
+    url = f"/admin/works/work/{work.pk}/history/"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    reasons = re.findall(r'<td class="history-reason">(.*?)</td>', page, re.S)
+    assert reasons and all(reason.strip() == "—" for reason in reasons)
+    assert "None" not in page and "Không có" not in re.sub(r"<thead>.*?</thead>", "", page, flags=re.S)
+    assert "Lý do thay đổi" in page and f"{work.history.count()} phiên bản" in page
+
+    work.progress = 52
+    work._change_reason = "Sửa số liệu theo biên bản nghiệm thu"  # history is append-only: a reason comes with a save
+    work.save()
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    reasons = [reason.strip() for reason in re.findall(r'<td class="history-reason">(.*?)</td>', page, re.S)]
+    assert reasons[0] == "Sửa số liệu theo biên bản nghiệm thu"  # the latest version first
