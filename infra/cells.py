@@ -8,6 +8,11 @@
   text holding one, so the whole export failed; a KML holding one is no XML any reader opens. They
   reach the data as Word's manual line break (U+000B) or pasted from other programs, and are shown as
   U+FFFD (�): visibly, where the text stood.
+- A spreadsheet runs text that starts with "=", "+", "-" or "@" as a formula once someone edits the cell
+  (openpyxl even writes a text starting with "=" as a formula). A CSV can only prefix such text with an
+  apostrophe (columns.neutralise), which Excel then shows. A workbook marks the cell instead: its text as it
+  is, held as text, with Excel's quote prefix (what typing a leading apostrophe gives), so it reads as it was
+  written, stays text when edited, and is read back as it is (imports.readers).
 """
 from __future__ import annotations
 
@@ -17,11 +22,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["EXCEL_CELL_MAX", "FORMULA_STARTS", "REPLACEMENT", "cell_text", "printable", "xml_text"]
+__all__ = ["EXCEL_CELL_MAX", "FORMULA_STARTS", "QUOTED_STARTS", "REPLACEMENT", "cell_text", "excel_cell", "printable",
+           "quoted", "xml_text"]
 
 EXCEL_CELL_MAX = 32_767
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Text that starts so is marked in a workbook and escaped in a CSV: a leading apostrophe too, so that what was
+# written is what is read back.
+QUOTED_STARTS = (*FORMULA_STARTS, "'")
 REPLACEMENT = "\ufffd"
 # XML 1.0's Char production leaves out these (and lone surrogates, which no UTF-8 file can hold either).
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -56,3 +65,23 @@ def cell_text(value: Any) -> Any:
         return (f"(văn bản dài {length} ký tự, quá sức chứa của một ô Excel: xem bản đầy đủ trong tệp CSV hoặc "
                 f"GeoJSON)")
     return xml_text(value)
+
+
+def excel_cell(sheet: Any, value: Any, *, always: bool = False) -> Any:
+    """`value` as a cell of the openpyxl worksheet `sheet` (write-only or not) holds it (cell_text): text that
+    starts with QUOTED_STARTS as a text cell with the quote prefix, as it is; anything else as the value itself,
+    or as a cell with `always` (for a caller that styles it)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    value = cell_text(value)
+    if isinstance(value, str) and value.startswith(QUOTED_STARTS):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl took a text starting with "=" for a formula
+        cell.quotePrefix = True
+        return cell
+    return WriteOnlyCell(sheet, value=value) if always else value
+
+
+def quoted(cell: Any) -> bool:
+    """Whether a cell read by openpyxl (read-only or not) is marked with the quote prefix: its text is as written."""
+    return bool(getattr(cell, "has_style", False) and cell.style_array.quotePrefix)

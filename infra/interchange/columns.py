@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from infra.cells import FORMULA_STARTS
+from infra.cells import FORMULA_STARTS, QUOTED_STARTS
 from infra.finance.models import Allocation, Disbursement
 
 __all__ = [
@@ -128,19 +128,21 @@ def header_key(header: Any) -> str | None:
     return IMPORT_KEYS.get(_fold(header))
 
 
-# The apostrophe is escaped too, so that unneutralise() gives back exactly what was exported.
-_ESCAPED_STARTS = (*FORMULA_STARTS, "'")
-
-
 def neutralise(value: Any) -> Any:
-    """Return text that no spreadsheet reads as a formula: prefix an apostrophe. Numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_ESCAPED_STARTS):
+    """Return text that no spreadsheet reads as a formula: prefix an apostrophe (CSV and the like; a workbook marks
+    its cell instead, infra.cells.excel_cell). The apostrophe is escaped too (QUOTED_STARTS), so that unneutralise()
+    gives back exactly what was exported. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(QUOTED_STARTS):
         return "'" + value
     return value
 
 
 def unneutralise(value: str) -> str:
-    """Undo neutralise() on text read back from one of our files."""
-    if len(value) >= 2 and value[0] == "'" and value[1] in "".join(_ESCAPED_STARTS):
+    """Undo neutralise() on text read back from one of our files (a CSV, or a workbook exported before its cells
+    were marked)."""
+    if len(value) >= 2 and value[0] == "'" and value[1] in _ESCAPED_SECOND:
         return value[1:]
     return value
+
+
+_ESCAPED_SECOND = "".join(QUOTED_STARTS)

@@ -1,7 +1,8 @@
 """The yearly plan as an Excel workbook: money as numbers in VND format, a frozen header, filters.
 
 Text that a spreadsheet would read as a formula (starting with = + - @, a tab or a carriage
-return) is prefixed with an apostrophe, so a work named "=HYPERLINK(…)" stays text.
+return) is held as text with the quote prefix (infra.cells.excel_cell), so a work named
+"=HYPERLINK(…)" reads so, and stays text when the cell is edited.
 """
 from __future__ import annotations
 
@@ -14,32 +15,25 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from infra.cells import FORMULA_STARTS, cell_text
+from infra.cells import excel_cell
 from infra.maintenance.models import Condition, ResponsibleKind, TaskKind
 from infra.maintenance.planner import Plan, line_reasons
 
-__all__ = ["VND_FORMAT", "neutralise", "plan_xlsx"]
+__all__ = ["VND_FORMAT", "plan_xlsx"]
 
 VND_FORMAT = '#,##0 "₫"'
 DATE_FORMAT = "dd/mm/yyyy"
 
 
-def neutralise(value: Any) -> Any:
-    """Return text that cannot run as a formula in a spreadsheet (other values unchanged)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[Any]], *, money: set[int], dates: set[int],
            widths: list[int]) -> None:
     sheet = workbook.create_sheet(title)
-    sheet.append([cell_text(neutralise(h)) for h in headers])
+    sheet.append([excel_cell(sheet, h) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        sheet.append([cell_text(neutralise(v)) for v in row])  # infra.cells
+        sheet.append([excel_cell(sheet, v) for v in row])  # infra.cells: text marked, not escaped
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for column in money | dates:

@@ -106,11 +106,17 @@ def _formula(client, register, formula):
     FIGURES["bad inputs tried"] += 1
     text = b"".join(client.get("/exports/csv").streaming_content).decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
-    book = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/exports/xlsx").streaming_content)))
-    cells += [cell.value for sheet in book for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
     dangerous = [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
     assert not dangerous, dangerous
     assert any(cell.endswith(formula.lstrip("\t\r")) for cell in cells if cell)
+    # A workbook holds the text as it is, as a text cell marked with the quote prefix: no formula, and Excel keeps it
+    # text when the cell is edited.
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/exports/xlsx").streaming_content)))
+    texts = [cell for sheet in book for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
+    assert not [cell.coordinate for sheet in book for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    unmarked = [cell.value for cell in texts if cell.value.startswith(FORMULA_STARTS) and not cell.quotePrefix]
+    assert not unmarked, unmarked
+    assert any(cell.value == formula.strip() or cell.value == formula for cell in texts)
 
 
 def test_sql_in_parameters_is_refused_or_harmless(client, register):

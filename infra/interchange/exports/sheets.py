@@ -1,8 +1,8 @@
 """The money, maintenance and history sheets of the audit workbook.
 
 Money is written as numbers (integer VND) with a VND number format, dates as dates; every sheet
-has a frozen bold header and filters. Text that a spreadsheet would run as a formula is
-neutralised (columns.neutralise), and text a cell cannot hold is said so (infra.cells). Sheets are
+has a frozen bold header and filters. Text that a spreadsheet would run as a formula is held as
+text, marked with the quote prefix (infra.cells.excel_cell), and text a cell cannot hold is said so. Sheets are
 streamed (openpyxl's write-only mode).
 """
 from __future__ import annotations
@@ -14,13 +14,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from infra.cells import cell_text
+from infra.cells import excel_cell
 from infra.finance.models import Allocation, CapitalPlan, Disbursement
-from infra.interchange.columns import neutralise
 from infra.maintenance.models import Inspection, Record, Schedule
 from infra.works.models import Work
 
@@ -62,7 +61,7 @@ class SheetWriter:
         bold = Font(bold=True)
         header_cells = []
         for text in headers:
-            cell = WriteOnlyCell(self.sheet, value=cell_text(neutralise(text)))
+            cell = excel_cell(self.sheet, text, always=True)
             cell.font = bold
             header_cells.append(cell)
         self.sheet.append(header_cells)
@@ -75,7 +74,10 @@ class SheetWriter:
         for index, value in enumerate(values):
             if isinstance(value, datetime):
                 value = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-            value = cell_text(neutralise(value))  # infra.cells: a text no cell holds is said so, not cut
+            value = excel_cell(self.sheet, value)  # infra.cells: a text no cell holds is said so, not cut
+            if isinstance(value, Cell):  # a text a spreadsheet would run, marked as text
+                cells.append(value)
+                continue
             fmt = self.formats.get(index)
             if fmt is None and isinstance(value, datetime):
                 fmt = DATETIME_FORMAT

@@ -2,7 +2,8 @@
 
 Column names are matched through columns.header_key (Vietnamese headers, English keys or the
 Shapefile names); columns this system does not know are ignored. Text that our exports
-neutralised against spreadsheet formulas is given back as it was. The coordinate system a file
+neutralised against spreadsheet formulas is given back as it was: a CSV's leading apostrophe is taken
+off, a workbook cell marked with the quote prefix is read as it is. The coordinate system a file
 declares is read by this module (GeoPackage's EPSG code, a Shapefile .prj's name, GeoJSON's
 `crs`), never by GDAL's SRS parser, and must be on the allow-list.
 """
@@ -27,6 +28,7 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from infra.cells import quoted
 from infra.dates import EARLIEST, LATEST
 from infra.interchange.columns import header_key, unneutralise
 from infra.interchange.safety import SHAPEFILE_CUT_LIST, Checked
@@ -52,11 +54,23 @@ class Source:
     crs_missing: bool = False   # a shapefile without its .prj: nothing says what its coordinates are
 
 
+class Verbatim(str):
+    """Text a workbook marks as written (its cell's quote prefix, infra.cells.excel_cell): not unneutralised."""
+
+    __slots__ = ()
+
+
 def _value(raw: Any) -> Any:
     if isinstance(raw, str):
-        raw = unneutralise(raw.strip())
+        raw = raw.strip() if isinstance(raw, Verbatim) else unneutralise(raw.strip())
         return raw or None
     return raw
+
+
+def _cell_value(cell: Any) -> Any:
+    """A workbook cell's value; its text as Verbatim where the cell has the quote prefix."""
+    value = cell.value
+    return Verbatim(value) if isinstance(value, str) and quoted(cell) else value
 
 
 def _named(pairs: Iterator[tuple[Any, Any]]) -> dict[str, Any]:
@@ -94,7 +108,7 @@ def _xlsx(path: Path) -> Source:
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = book["Công trình"] if "Công trình" in book.sheetnames else book.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
+        lines = ([_cell_value(cell) for cell in row] for row in sheet.iter_rows())
         header = next(lines, None)
         if not header:
             raise ValidationError(_("The file has no header row."))

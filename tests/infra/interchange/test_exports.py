@@ -108,12 +108,15 @@ def test_xlsx_sheets_money_formats_frozen_header_filters_and_no_formulas(client,
     money = headers.index("Tổng mức đầu tư (đồng)") + 1
     rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
     assert rows["PT-001"][money - 1].value == 3_500_000_000 and "₫" in rows["PT-001"][money - 1].number_format
-    assert rows["PT-002"][1].value == "'" + FORMULA_NAME
+    # a text a spreadsheet would run: written as it is, held as text, marked with the quote prefix (no apostrophe shown)
+    name = rows["PT-002"][1]
+    assert (name.value, name.data_type, name.quotePrefix) == (FORMULA_NAME, "s", True)
+    assert not rows["PT-001"][1].quotePrefix  # plain text is not marked
     allocations = book["Phân bổ"]
     amounts = [r[8].value for r in allocations.iter_rows(min_row=2)]
     assert sorted(amounts) == [-300_000_000, 2_000_000_000], "a reversal is a negative number, still a number"
-    vouchers = [r[2].value for r in book["Giải ngân"].iter_rows(min_row=2)]
-    assert vouchers == ["'=CMD|' /C calc'!A0"]
+    vouchers = [(r[2].value, r[2].data_type, r[2].quotePrefix) for r in book["Giải ngân"].iter_rows(min_row=2)]
+    assert vouchers == [("=CMD|' /C calc'!A0", "s", True)]
     for ws in book.worksheets:
         assert ws.freeze_panes == "A2"
         for row in ws.iter_rows():
@@ -363,3 +366,40 @@ def test_the_shapefile_zip_lists_every_text_it_cut(client, board, works):
                     "bytes_kept_at_most": "254"}]
     empty = zipfile.ZipFile(io.BytesIO(_download(client, board, "/exports/shp?year=2022")))
     assert empty.read("truncated.csv").decode() == "layer,code,field,bytes,bytes_kept_at_most\n"
+
+
+@pytest.mark.parametrize("text", [FORMULA_NAME, "+SUM(1,2)", "-5 hộ", "@Nhà văn hóa", "'=A1", "'bản Mới", "\tThu", "Bản Mới"])
+def test_a_workbook_s_text_is_read_back_as_it_was_written(text, tmp_path):
+    from openpyxl import Workbook
+
+    from infra.interchange.exports.sheets import SheetWriter
+    from infra.interchange.imports.readers import _xlsx
+
+    book = Workbook(write_only=True)
+    sheet = SheetWriter(book, "Công trình", ["Mã công trình", "Tên công trình"])
+    sheet.append(["PT-900", text])
+    sheet.close()
+    path = tmp_path / "works.xlsx"
+    book.save(path)
+    cell = load_workbook(path)["Công trình"]["B2"]
+    assert cell.data_type == "s" and cell.value == text
+    assert cell.quotePrefix == text.startswith(("=", "+", "-", "@", "\t", "\r", "'"))
+    assert _xlsx(path).rows[0].values["name"] == text.strip()
+
+
+def test_a_workbook_exported_with_apostrophes_is_still_read_as_it_was_meant(tmp_path):
+    # Workbooks exported before their cells were marked escaped such text with an apostrophe, as a CSV does.
+    from openpyxl import Workbook
+
+    from infra.interchange.imports.readers import _xlsx
+
+    book = Workbook()
+    book.active.title = "Công trình"
+    book.active.append(["Mã công trình", "Tên công trình", "Mô tả"])
+    book.active.append(["PT-900", "'" + FORMULA_NAME, "''=A1"])
+    for cell in book.active[2]:
+        cell.data_type = "s"
+    path = tmp_path / "works.xlsx"
+    book.save(path)
+    values = _xlsx(path).rows[0].values
+    assert (values["name"], values["description"]) == (FORMULA_NAME, "'=A1")

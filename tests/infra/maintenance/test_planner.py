@@ -168,3 +168,21 @@ def test_a_task_without_an_estimate_is_listed_last_never_funded_and_says_why():
     # a task that truly costs nothing (0) is still funded, even with no budget
     free = build_plan([_c(8, "Z", due=date(2027, 1, 5), cost=0)], year=2027, budget=0, today=TODAY)
     assert free.lines[0].funded and "Costs nothing from the budget" in line_reasons(free.lines[0], plan=free, today=TODAY)
+
+
+def test_the_plan_workbook_holds_a_work_s_name_that_looks_like_a_formula_as_text():
+    import io
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    from infra.maintenance.exports import plan_xlsx
+
+    named = [replace(EXAMPLE[0], work_name='=HYPERLINK("http://example.invalid","bấm")'), *EXAMPLE[1:]]
+    plan = build_plan(named, year=2027, budget=130_000_000, today=TODAY)
+    book = load_workbook(io.BytesIO(plan_xlsx(plan, today=TODAY)))
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    (name,) = [cell for cell in cells if cell.value == named[0].work_name]
+    assert name.data_type == "s" and name.quotePrefix
+    assert not [cell for cell in cells if cell.value == "Work B"][0].quotePrefix
