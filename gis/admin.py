@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import lookup_spawns_duplicates, unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import Http404, HttpResponseNotAllowed
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +11,30 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from gis.models import AdminUnit, AdminUnitSuccession, BaseRoad, Village
 from gis.textsearch import matching
+
+
+class YesNoBox(forms.CheckboxInput):
+    """A yes/no box that reads "0", "false", "off" or "no" as unticked. A browser sends "on" for a ticked box and
+    nothing for an unticked one; Django's box reads any other text but "false" as ticked, so a form posted by a
+    script with "0" recorded yes."""
+
+    NO = frozenset({"0", "false", "off", "no"})
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        if isinstance(value, str) and value.strip().lower() in self.NO:
+            return False
+        return super().value_from_datadict(data, files, name)
+
+
+class YesNoBoxes:
+    """For admins and inlines: every yes/no field that is never empty is a YesNoBox (a field that may be empty,
+    "not known", keeps Django's three-way list)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.BooleanField) and not db_field.null and not db_field.choices:
+            kwargs.setdefault("widget", YesNoBox)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class FoldedSearchMixin:
@@ -28,7 +54,7 @@ class FoldedSearchMixin:
         return queryset, any(lookup_spawns_duplicates(self.opts, path) for path in fields)
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(YesNoBoxes, SimpleHistoryAdmin):
     """simple_history's admin with its history pages read-only and no wider than the change pages.
 
     simple_history saves the form of a record's "history version" page when it is posted, for anyone who may
@@ -67,7 +93,7 @@ class GeoHistoryAdmin(FoldedSearchMixin, LeafletGeoAdminMixin, HistoryAdmin):
     """Admin with a Leaflet map widget, the before → after history view and a search that ignores marks."""
 
 
-class SuccessionInline(admin.TabularInline):
+class SuccessionInline(YesNoBoxes, admin.TabularInline):
     model = AdminUnitSuccession
     fk_name = "predecessor"
     extra = 0
@@ -83,7 +109,7 @@ class AdminUnitAdmin(GeoHistoryAdmin):
     autocomplete_fields = ["parent"]
 
 
-class AdminUnitSuccessionAdmin(admin.ModelAdmin):
+class AdminUnitSuccessionAdmin(YesNoBoxes, admin.ModelAdmin):
     list_display = ["predecessor", "successor", "effective_on", "legal_basis"]
     autocomplete_fields = ["predecessor", "successor"]
 

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from gis.admin import HistoryAdmin
+from gis.admin import HistoryAdmin, YesNoBoxes
 from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.policy import Action
 from infra.finance.models import Allocation, CapitalDecision, CapitalPlan, Disbursement, ProgrammeNode
@@ -32,7 +32,7 @@ class ProgrammeNodeAdmin(StructurePolicy, HistoryAdmin):
     search_fields = ["code", "label", "name"]
 
 
-class CapitalPlanInline(admin.TabularInline):
+class CapitalPlanInline(YesNoBoxes, admin.TabularInline):
     model = CapitalPlan
     extra = 0
     can_delete = False

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from leaflet.admin import LeafletGeoAdminMixin
 
-from gis.admin import HistoryAdmin
+from gis.admin import HistoryAdmin, YesNoBoxes
 from infra.accounts.admin_policy import PolicyAdminMixin
 from infra.accounts.policy import Action, can, sees_internal
 from infra.dates import DateField
@@ -75,7 +75,7 @@ class WorkAdminForm(forms.ModelForm):
             raise ValidationError(str(exc)) from None
 
 
-class StageEventInline(admin.TabularInline):
+class StageEventInline(YesNoBoxes, admin.TabularInline):
     model = StageEvent
     fk_name = "work"
     extra = 0
@@ -97,7 +97,7 @@ class StageEventInline(admin.TabularInline):
         return False
 
 
-class InvestorInline(admin.TabularInline):
+class InvestorInline(YesNoBoxes, admin.TabularInline):
     model = WorkInvestor
     extra = 0
     can_delete = False
@@ -126,7 +126,7 @@ class DocumentForm(forms.ModelForm):
         return data
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(YesNoBoxes, admin.TabularInline):
     model = WorkDocument
     form = DocumentForm
     extra = 0

@@ -110,18 +110,8 @@ def test_progress_update_through_the_admin(client, people, works, who, work, all
     client.force_login(people[who])
     url = f"/admin/works/work/{target.pk}/change/"
     page = client.get(url)
-    form = page.context["adminform"].form if page.status_code == 200 and page.context and "adminform" in page.context else None
-    data = {}
-    if form is not None:
-        for name, field in form.fields.items():
-            value = form.initial.get(name, field.initial)
-            if value is not None and name != "geometry":
-                data[name] = value if not hasattr(value, "pk") else value.pk
-        data["geometry"] = target.geometry.geojson
-        data["progress"] = 55
-        for prefix in ("stage_events", "investors", "documents"):
-            data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
-    data.setdefault("progress", 55)
+    shown = page.status_code == 200 and page.context and "adminform" in page.context
+    data = {**(_admin_form_data(page, target) if shown else {}), "progress": 55}
     response = client.post(url, data)
     target.refresh_from_db()
     if allowed:
@@ -295,3 +285,47 @@ def test_every_admin_form_reads_numbers_and_dates_with_the_project_s_fields(work
     # Money and dates of the board's own forms, and dates of inlines written in gis and infra.works.
     assert {"Allocation.amount", "Disbursement.paid_on", "CapitalPlan.amount", "Work.total_investment", "Work.progress",
             "WorkInvestor.valid_from", "AdminUnitSuccession.effective_on"} <= seen, sorted(seen)
+
+
+def _admin_form_data(page, work) -> dict:
+    """What the work's admin change page would post back unchanged (its initial values, no inline rows)."""
+    form = page.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is not None and name != "geometry":
+            data[name] = value if not hasattr(value, "pk") else value.pk
+    data["geometry"] = work.geometry.geojson
+    for prefix in ("stage_events", "investors", "documents"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    return data
+
+
+@pytest.mark.parametrize(("posted", "recorded"), [
+    ("0", False), ("false", False), ("False", False), ("off", False), ("no", False), (" 0 ", False), (None, False),
+    ("on", True), ("1", True), ("true", True),
+])
+def test_a_yes_no_box_in_the_admin_reads_a_posted_no_as_no(client, people, works, posted, recorded):
+    # Django's box read any text but "false" as ticked: a script posting special_mechanism=0 recorded yes.
+    target = works["other_building"]
+    Work.objects.filter(pk=target.pk).update(special_mechanism=not recorded)
+    client.force_login(people["board"])
+    url = f"/admin/works/work/{target.pk}/change/"
+    data = _admin_form_data(client.get(url), target)
+    data.pop("special_mechanism", None)
+    if posted is not None:
+        data["special_mechanism"] = posted
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    target.refresh_from_db()
+    assert target.special_mechanism is recorded
+
+
+def test_a_yes_no_field_that_may_be_unknown_keeps_its_three_way_list(client, people, works):
+    client.force_login(people["board"])
+    form = client.get(f"/admin/works/work/{works['other_building'].pk}/change/").context["adminform"].form
+    from gis.admin import YesNoBox
+
+    assert isinstance(form.fields["special_mechanism"].widget, YesNoBox)
+    assert not isinstance(form.fields["all_season"].widget, YesNoBox)  # yes, no or not known
+    assert form.fields["all_season"].widget.__class__.__name__ == "NullBooleanSelect"
