@@ -3,6 +3,10 @@
 Each entry's hash covers its own fields and the previous entry's hash, so changing, removing or
 reordering any entry breaks every hash after it. Each entry also keeps a snapshot of its history
 row, so changing a history row behind the application's back is caught too.
+
+Records that are kept as they were made and never change (KEPT_RECORDS: a saved maintenance plan, its
+lines and the tasks it left out) have no history table: each such row is its own history row, and gets
+one entry when it is stored (on_kept_records), checked against the row as any entry is.
 """
 from __future__ import annotations
 
@@ -19,11 +23,14 @@ from django.utils import timezone
 
 from infra.audit.models import AuditEntry
 
-__all__ = ["GENESIS", "Break", "entry_hash", "entry_payload", "on_historical_record", "snapshot", "verify_chain"]
+__all__ = ["GENESIS", "KEPT_RECORDS", "Break", "entry_hash", "entry_payload", "on_historical_record", "on_kept_records",
+           "snapshot", "verify_chain"]
 
 GENESIS = "0" * 64
 # One constant key for PostgreSQL's advisory lock: appends to the chain are serialised.
 _CHAIN_LOCK_KEY = 0x41554454  # "AUDT"
+# Models whose rows never change once stored: chained row by row, and append-only like history (guards).
+KEPT_RECORDS = ("maintenance.SavedPlan", "maintenance.SavedPlanLine", "maintenance.SavedPlanLeftOut")
 
 
 def _value(field: models.Field, value: Any) -> Any:
@@ -123,6 +130,34 @@ def on_historical_record(sender, history_instance, **kwargs) -> None:
         )
         entry.hash = entry_hash(entry)
         entry.save(force_insert=True)
+
+
+def on_kept_records(records: list[models.Model], *, user: Any) -> None:
+    """Append one chained entry per row of KEPT_RECORDS just stored by `user`, in the caller's transaction.
+
+    The rows are read back, as on_historical_record reads its row: the snapshot is what the database holds."""
+    stored: dict[str, dict[Any, models.Model]] = {}
+    for label in {record._meta.label for record in records}:
+        if label not in KEPT_RECORDS:
+            raise ValueError(f"{label} is not a kept record")
+        model = apps.get_model(label)
+        stored[label] = model.objects.in_bulk([r.pk for r in records if r._meta.label == label])
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
+        seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
+        now = timezone.now()
+        entries = []
+        for record in records:
+            label = record._meta.label
+            seq += 1
+            entry = AuditEntry(seq=seq, recorded_at=now, user_id=getattr(user, "pk", None),
+                               username=getattr(user, "username", "") or "", model_label=label, object_pk=str(record.pk),
+                               history_model=label, history_id=record.pk, action="+", before=None,
+                               after=snapshot(stored[label][record.pk]), prev_hash=previous)
+            entry.hash = previous = entry_hash(entry)
+            entries.append(entry)
+        AuditEntry.objects.bulk_create(entries)
 
 
 def _same_row(current: dict[str, Any], recorded: dict[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""Make the history and audit tables append-only in the database.
+"""Make the history and audit tables, and the records kept as they were made, append-only in the database.
 
 On PostgreSQL every UPDATE and DELETE on them is refused by a trigger (TRUNCATE, which only an
 operator or the test runner's flush uses, is not a row change). On SQLite UPDATE is refused;
@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.apps import apps
 from django.db import connections
 
+from infra.audit.chain import KEPT_RECORDS
+
 __all__ = ["guarded_tables", "install_guards", "on_post_migrate"]
 
 _PG_FUNCTION = """
@@ -23,8 +25,10 @@ END $$;
 
 
 def guarded_tables() -> list[str]:
-    """Return the audit table and every django-simple-history table."""
+    """Return the audit table, every django-simple-history table and the tables of records kept as they were made
+    (chain.KEPT_RECORDS)."""
     tables = [apps.get_model("audit", "AuditEntry")._meta.db_table]
+    tables += [apps.get_model(label)._meta.db_table for label in KEPT_RECORDS]
     for model in apps.get_models():
         if getattr(model, "_meta", None) and hasattr(model, "instance_type") and model.__name__.startswith("Historical"):
             tables.append(model._meta.db_table)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from gis.models import AdminUnit
 from infra.accounts.policy import Action, can
+from infra.audit.chain import on_kept_records
 from infra.maintenance.models import SavedPlan, SavedPlanLeftOut, SavedPlanLine, TaskKind
 from infra.maintenance.planner import Candidate, Plan, PlanLine, plan_period
 from infra.maintenance.selectors import LeftOut, plan_for
@@ -55,6 +56,9 @@ def plan_save(*, user: AbstractBaseUser | None, year: object, budget: object, co
                          task_kind=t.task_kind, next_due=t.next_due, estimated_cost=t.estimated_cost, is_demo=t.is_demo)
         for t in plan.left_out
     )
+    # In the audit chain, row by row (a saved plan has no history table: it never changes).
+    on_kept_records([SavedPlan.objects.get(pk=saved.pk), *saved.lines.order_by("pk"), *saved.left_out.order_by("pk")],
+                    user=user)
     return saved
 
 

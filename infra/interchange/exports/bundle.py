@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from infra.accounts.policy import role_of
-from infra.audit.chain import entry_payload
+from infra.audit.chain import KEPT_RECORDS, entry_payload
 from infra.audit.models import AuditEntry
 from infra.interchange.columns import neutralise
 from infra.interchange.exports.gis import geojson_write, gpkg_write, kml_write, shapefile_zip_write
@@ -123,6 +123,12 @@ def bundle_write(out: IO[bytes], *, user: Any, works: QuerySet[Work], filters: d
             fields = [f.attname for f in model._meta.concrete_fields]
             step(f"history/{model._meta.label}.csv",
                  lambda path, model=model, fields=fields: _table_csv(path, model.objects.order_by("history_id"), fields))
+        (folder / "kept").mkdir()
+        for label in KEPT_RECORDS:  # rows kept as they were made (saved plans): each is its own history row
+            model = apps.get_model(label)
+            fields = [f.attname for f in model._meta.concrete_fields]
+            step(f"kept/{label}.csv",
+                 lambda path, model=model, fields=fields: _table_csv(path, model.objects.order_by("pk"), fields))
         (folder / "audit").mkdir()
         entry_fields = [f.attname for f in AuditEntry._meta.concrete_fields]
         step("audit/entries.csv", lambda path: _table_csv(path, AuditEntry.objects.order_by("seq"), entry_fields))

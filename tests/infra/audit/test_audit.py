@@ -14,6 +14,7 @@ from infra.works.choices import Category, Stage
 from infra.works.models import Work
 from infra.works.services import work_create, work_stage_change, work_update
 from tests.factories import PHONG_THO_POINT, UserFactory
+from tests.infra.audit import without_guard
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -27,18 +28,6 @@ def edited_work(reference):
     work = work_update(work=work, user=board, expected_version=work.version, total_investment=950_000_000)
     work_stage_change(work=work, user=board, to_stage=Stage.APPROVED, occurred_on=date(2022, 9, 1))
     return Work.objects.get(pk=work.pk)
-
-
-def _without_guard(table: str, statement: str, params: list) -> None:
-    """Do what only someone with direct database access could: switch the guard off and write."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Django's foreign keys are deferred; settle them so the table may be altered.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
-        else:
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only"')
-        cursor.execute(statement, params)
 
 
 def test_every_change_gets_a_chained_entry_with_who_and_before_after(edited_work):
@@ -78,7 +67,7 @@ def test_history_rows_cannot_be_deleted_on_postgres(edited_work):
 def test_verify_audit_names_the_history_row_altered_with_raw_sql(edited_work):
     history = edited_work.history.model
     target = edited_work.history.order_by("history_id")[1]
-    _without_guard(history._meta.db_table, f'UPDATE "{history._meta.db_table}" SET total_investment = %s WHERE history_id = %s',
+    without_guard(history._meta.db_table, f'UPDATE "{history._meta.db_table}" SET total_investment = %s WHERE history_id = %s',
                    [1, target.history_id])
     entry = AuditEntry.objects.get(history_model=history._meta.label, history_id=target.history_id)
     with pytest.raises(CommandError) as caught:
@@ -93,7 +82,7 @@ def test_verify_audit_names_the_history_row_altered_with_raw_sql(edited_work):
 def test_verify_audit_names_an_altered_audit_entry(edited_work):
     entry = AuditEntry.objects.filter(model_label="works.Work").order_by("seq")[1]
     table = AuditEntry._meta.db_table
-    _without_guard(table, f'UPDATE "{table}" SET username = %s WHERE seq = %s', ["ke-gian", entry.seq])
+    without_guard(table, f'UPDATE "{table}" SET username = %s WHERE seq = %s', ["ke-gian", entry.seq])
     checked, broken = verify_chain()
     assert (broken.seq, broken.reason) == (entry.seq, "entry_altered")
 

@@ -78,7 +78,8 @@ def test_audit_bundle_holds_everything_with_a_manifest_of_hashes(client, auditor
     manifest = json.loads(archive.read("manifest.json"))
     names = set(archive.namelist()) - {"manifest.json"}
     assert {"works.csv", "works.xlsx", "works.geojson", "works.kml", "works.gpkg", "works-shapefiles.zip", "oc4ids.json",
-            "audit/entries.csv", "history/works.HistoricalWork.csv"} <= names
+            "audit/entries.csv", "history/works.HistoricalWork.csv", "kept/maintenance.SavedPlan.csv",
+            "kept/maintenance.SavedPlanLine.csv", "kept/maintenance.SavedPlanLeftOut.csv"} <= names
     assert set(manifest["files"]) == names
     for name, facts in manifest["files"].items():
         content = archive.read(name)

@@ -130,3 +130,51 @@ def test_a_saved_plan_keeps_the_tasks_it_left_out(client, people, register, make
     made = load_workbook(io.BytesIO(live.content), read_only=True)
     assert kept.sheetnames == made.sheetnames
     assert list(kept[vi("Not planned")].values) == list(made[vi("Not planned")].values)
+
+
+def test_a_saved_plan_is_in_the_audit_chain_row_by_row_and_cannot_be_changed(client, people, register, make_work):
+    # A saved plan never changes: its rows are append-only as history is, and each is chained when it is saved, so
+    # a row changed behind the application's back is named by verify_audit.
+    from django.db import DatabaseError, connection, transaction
+    from django.utils import timezone
+
+    from infra.audit.chain import snapshot, verify_chain
+    from infra.audit.models import AuditEntry
+    from infra.maintenance.models import SavedPlanLeftOut
+    from infra.maintenance.saved import plan_save
+    from infra.maintenance.services import schedule_create
+    from infra.works.choices import Stage
+    from tests.infra.audit import without_guard
+
+    building = make_work(code="ROAD-XD", stage=Stage.UNDER_CONSTRUCTION)
+    schedule_create(user=people["planner"], work=building, task_kind=TaskKind.REPAIR, interval_months=None,
+                    starts_on=date(2025, 6, 1), responsible="contractor", estimated_cost=10_000_000)
+    before = AuditEntry.objects.count()
+    year = timezone.localdate().year + 1
+    saved = plan_save(user=people["planner"], year=year, budget=200_000_000, note="Họp ngày 5/12")
+    rows = [saved, *SavedPlanLine.objects.filter(plan=saved).order_by("pk"),
+            *SavedPlanLeftOut.objects.filter(plan=saved).order_by("pk")]
+    assert len(rows) >= 3  # the plan, its lines, the task left out
+    entries = list(AuditEntry.objects.order_by("seq")[before:])
+    assert [(e.model_label, e.object_pk) for e in entries] == [(r._meta.label, str(r.pk)) for r in rows]
+    assert all(e.username == "ke-hoach" and e.action == "+" and e.before is None for e in entries)
+    assert [e.after for e in entries] == [snapshot(type(r).objects.get(pk=r.pk)) for r in rows]
+    assert entries[0].after["note"] == "Họp ngày 5/12" and entries[0].after["total"] == saved.total
+    assert verify_chain() == (AuditEntry.objects.count(), None)
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        SavedPlanLine.objects.filter(plan=saved).update(cost=1)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        SavedPlan.objects.filter(pk=saved.pk).update(total=0)
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError), transaction.atomic():
+            SavedPlanLeftOut.objects.filter(plan=saved).delete()
+    assert SavedPlan.objects.get(pk=saved.pk).total == saved.total
+
+    # someone with the database's owner role switches the guard off and lowers a line's cost
+    line = rows[1]
+    table = SavedPlanLine._meta.db_table
+    without_guard(table, f'UPDATE "{table}" SET cost = 1 WHERE id = %s', [line.pk])
+    checked, broken = verify_chain()
+    assert (broken.model_label, broken.object_pk, broken.reason) == ("maintenance.SavedPlanLine", str(line.pk),
+                                                                      "history_row_altered")
