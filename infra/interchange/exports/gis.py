@@ -199,8 +199,10 @@ def ogr2ogr(arguments: Sequence[str]) -> None:
 
 def _ogr_layer(dest: Path, driver: str, source: Path, layer: str, geom_type: str, *, update: bool,
                extra: Sequence[str] = ()) -> None:
+    # An empty text cell is a NULL: a work without a contractor reads "(null)" in QGIS, not "" (GDAL's CSV reader
+    # keeps empty text otherwise, and tells no quoted "" from no value). The import reads both as "no value".
     arguments = ["-f", driver, str(dest), str(source), "-nln", layer, "-nlt", geom_type, "-gt", "100000",
-                 "-oo", "KEEP_GEOM_COLUMNS=NO", *extra]
+                 "-oo", "KEEP_GEOM_COLUMNS=NO", "-oo", "EMPTY_STRING_AS_NULL=YES", *extra]
     if geom_type != "NONE":
         arguments += ["-a_srs", "EPSG:4326"]
     if update:

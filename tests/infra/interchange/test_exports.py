@@ -149,6 +149,19 @@ def test_geopackage_opens_in_ogrinfo_with_every_layer_and_count(client, board, w
     assert counts["communes_2025"] > 30 and counts["communes_pre2025"] == 17
 
 
+def test_a_geopackage_says_null_where_a_work_has_no_value(client, board, works, tmp_path):
+    # GDAL's CSV reader made every missing text an empty one: a filter "contractor IS NULL" in QGIS found nothing.
+    import sqlite3
+
+    path = tmp_path / "works.gpkg"
+    path.write_bytes(_download(client, board, "/exports/gpkg"))
+    with sqlite3.connect(path) as gpkg:
+        rows = dict(gpkg.execute("SELECT code, contractor FROM works_point").fetchall())
+        descriptions = dict(gpkg.execute("SELECT code, description FROM works_point").fetchall())
+    assert rows["PT-005"] is None and rows["PT-001"]  # no contractor; a contractor's name
+    assert descriptions["PT-005"] is None and descriptions["PT-001"] == "Xây mới trạm y tế đạt chuẩn quốc gia"
+
+
 def test_shapefile_zip_has_one_shapefile_per_type_in_utf8(client, board, works):
     archive = zipfile.ZipFile(io.BytesIO(_download(client, board, "/exports/shp")))
     names = set(archive.namelist())
