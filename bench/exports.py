@@ -67,7 +67,7 @@ def _fields() -> str:
 def prepare(works: int) -> None:
     national.prepare(scale=works / national.FULL["works"], db=DB)
     env = {**os.environ, "DATABASE_URL": URL}
-    subprocess.run([PY, "manage.py", "shell", "-c",
+    subprocess.run([PY, "manage.py", "shell", "--no-imports", "-c",
                     "from django.contrib.auth import get_user_model; from infra.accounts.models import Profile; "
                     "u, _ = get_user_model().objects.get_or_create(username='bench-auditor'); "
                     "Profile.objects.get_or_create(user=u, defaults={'role': 'auditor'})"],
