@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -71,15 +72,27 @@ def excel_cell(sheet: Any, value: Any, *, always: bool = False) -> Any:
     """`value` as a cell of the openpyxl worksheet `sheet` (write-only or not) holds it (cell_text): text that
     starts with QUOTED_STARTS as a text cell with the quote prefix, as it is; anything else as the value itself,
     or as a cell with `always` (for a caller that styles it)."""
-    from openpyxl.cell import WriteOnlyCell
-
     value = cell_text(value)
     if isinstance(value, str) and value.startswith(QUOTED_STARTS):
-        cell = WriteOnlyCell(sheet, value=value)
+        cell = _cell(sheet, value)
         cell.data_type = "s"  # openpyxl took a text starting with "=" for a formula
         cell.quotePrefix = True
         return cell
-    return WriteOnlyCell(sheet, value=value) if always else value
+    return _cell(sheet, value) if always else value
+
+
+def _cell(sheet: Any, value: Any) -> Any:
+    """openpyxl's cell for `sheet`, holding `value`."""
+    return _cell_class()(sheet, value=value)
+
+
+@cache
+def _cell_class() -> Any:
+    """openpyxl's WriteOnlyCell, imported on first use: the models import this module, and most processes write no
+    workbook."""
+    from openpyxl.cell import WriteOnlyCell
+
+    return WriteOnlyCell
 
 
 def quoted(cell: Any) -> bool:

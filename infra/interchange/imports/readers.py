@@ -62,7 +62,8 @@ class Verbatim(str):
 
 def _value(raw: Any) -> Any:
     if isinstance(raw, str):
-        raw = raw.strip() if isinstance(raw, Verbatim) else unneutralise(raw.strip())
+        # A marked text keeps a leading tab, as a CSV's escaped one ('\t…) does.
+        raw = raw.rstrip().lstrip(" ") if isinstance(raw, Verbatim) else unneutralise(raw.strip())
         return raw or None
     return raw
 

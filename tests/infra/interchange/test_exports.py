@@ -397,7 +397,7 @@ def test_a_workbook_s_text_is_read_back_as_it_was_written(text, tmp_path):
     cell = load_workbook(path)["Công trình"]["B2"]
     assert cell.data_type == "s" and cell.value == text
     assert cell.quotePrefix == text.startswith(("=", "+", "-", "@", "\t", "\r", "'"))
-    assert _xlsx(path).rows[0].values["name"] == text.strip()
+    assert _xlsx(path).rows[0].values["name"] == text  # a leading tab too, as the CSV gives it back
 
 
 def test_a_workbook_exported_with_apostrophes_is_still_read_as_it_was_meant(tmp_path):
