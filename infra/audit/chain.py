@@ -24,7 +24,7 @@ from django.utils import timezone
 from infra.audit.models import AuditEntry
 
 __all__ = ["GENESIS", "KEPT_RECORDS", "Break", "entry_hash", "entry_payload", "on_historical_record", "on_kept_records",
-           "snapshot", "verify_chain"]
+           "snapshot", "unchained_kept_row", "verify_chain"]
 
 GENESIS = "0" * 64
 # One constant key for PostgreSQL's advisory lock: appends to the chain are serialised.
@@ -186,8 +186,22 @@ class Break:
     reason: str
 
 
+def unchained_kept_row(after_seq: int = 0) -> Break | None:
+    """The first row of KEPT_RECORDS that no entry holds. Each gets its entry when it is stored (on_kept_records;
+    rows stored before that were given theirs by audit migration 0002), and their tables refuse UPDATE and
+    DELETE, but not INSERT: a line added to a saved plan behind the application's back is such a row."""
+    for label in KEPT_RECORDS:
+        chained = AuditEntry.objects.filter(history_model=label, history_id=models.OuterRef("pk"))
+        found = (apps.get_model(label).objects.filter(~models.Exists(chained)).order_by("pk")
+                 .values_list("pk", flat=True).first())
+        if found is not None:
+            return Break(after_seq + 1, label, str(found), label, found, "kept_row_unchained")
+    return None
+
+
 def verify_chain(*, chunk: int = 2000) -> tuple[int, Break | None]:
-    """Re-compute the chain; return how many entries were checked and the first break, if any."""
+    """Re-compute the chain; return how many entries were checked and the first break, if any (then whether every
+    row of KEPT_RECORDS is in it: unchained_kept_row)."""
     expected_prev = GENESIS
     expected_seq = 1
     checked = 0
@@ -195,7 +209,7 @@ def verify_chain(*, chunk: int = 2000) -> tuple[int, Break | None]:
     while True:
         entries = list(AuditEntry.objects.filter(seq__gt=last_seq).order_by("seq")[:chunk])
         if not entries:
-            return checked, None
+            return checked, unchained_kept_row(last_seq)
         rows: dict[str, dict[int, models.Model]] = {}
         for label in {e.history_model for e in entries}:
             model = apps.get_model(label)

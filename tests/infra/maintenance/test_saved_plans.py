@@ -178,3 +178,59 @@ def test_a_saved_plan_is_in_the_audit_chain_row_by_row_and_cannot_be_changed(cli
     checked, broken = verify_chain()
     assert (broken.model_label, broken.object_pk, broken.reason) == ("maintenance.SavedPlanLine", str(line.pk),
                                                                       "history_row_altered")
+
+
+def test_a_row_added_to_a_saved_plan_behind_the_application_s_back_is_named(people, register, make_work):
+    # The guards refuse UPDATE and DELETE on a saved plan's tables, not INSERT: a line slipped into a saved plan
+    # would show on its page and in its workbook as the plan's own. Every row must be in the chain.
+    from django.core.management import CommandError, call_command
+    from django.utils import timezone
+
+    from infra.audit.chain import verify_chain
+    from infra.audit.models import AuditEntry
+    from infra.maintenance.saved import plan_save
+
+    saved = plan_save(user=people["planner"], year=timezone.localdate().year + 1, budget=200_000_000)
+    line = SavedPlanLine.objects.filter(plan=saved).order_by("-rank").first()
+    line.pk, line.rank, line.cost, line.funded = None, line.rank + 1, 1, True
+    SavedPlanLine.objects.bulk_create([line])  # an INSERT past plan_save, as a script or a console could make it
+    forged = SavedPlanLine.objects.filter(plan=saved).order_by("-pk").first()
+    checked, broken = verify_chain()
+    assert checked == AuditEntry.objects.count()
+    assert (broken.model_label, broken.object_pk, broken.reason) == ("maintenance.SavedPlanLine", str(forged.pk),
+                                                                      "kept_row_unchained")
+    with pytest.raises(CommandError, match=f"maintenance.SavedPlanLine row {forged.pk} is in no audit entry"):
+        call_command("verify_audit")
+
+
+def test_saved_plans_stored_before_they_were_chained_get_their_entries_from_the_migration(people, register):
+    # Plans saved before this change have no entries: audit migration 0002 gives them theirs, as by their maker.
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+    from django.utils import timezone
+
+    from infra.audit.chain import verify_chain
+    from infra.audit.models import AuditEntry
+    from infra.maintenance.models import SavedPlanLeftOut
+    from infra.maintenance.saved import plan_save
+    from tests.infra.audit import without_guard
+
+    saved = plan_save(user=people["planner"], year=timezone.localdate().year + 1, budget=200_000_000)
+    rows = 1 + SavedPlanLine.objects.filter(plan=saved).count() + SavedPlanLeftOut.objects.filter(plan=saved).count()
+    head = AuditEntry.objects.order_by("-seq").first().seq
+    table = AuditEntry._meta.db_table
+    without_guard(table, f'DELETE FROM "{table}" WHERE seq > %s', [head - rows])  # as before the change
+    assert verify_chain()[1].reason == "kept_row_unchained"
+
+    class Editor:
+        pass
+
+    editor = Editor()
+    editor.connection = connection
+    importlib.import_module("infra.audit.migrations.0002_chain_saved_plans").chain_saved_plans(apps, editor)
+    entries = list(AuditEntry.objects.filter(seq__gt=head - rows).order_by("seq"))
+    assert len(entries) == rows and entries[0].model_label == "maintenance.SavedPlan"
+    assert {e.username for e in entries} == {"ke-hoach"}
+    assert verify_chain() == (AuditEntry.objects.count(), None)

@@ -18,6 +18,13 @@ class Command(BaseCommand):
             head = AuditEntry.objects.order_by("-seq").values_list("hash", flat=True).first() or "—"
             self.stdout.write(_("Audit chain intact: %(count)d entries checked; head %(head)s.") % {"count": checked, "head": head})
             return
+        if broken.reason == "kept_row_unchained":
+            raise CommandError(
+                _("%(model)s row %(pk)s is in no audit entry: it was stored behind the application's back. The "
+                  "%(count)d entries of the chain are intact.")
+                % {"model": broken.model_label, "pk": broken.object_pk, "count": checked},
+                returncode=1,
+            )
         reason = {
             "missing_entry": _("an entry is missing before this one"),
             "previous_hash": _("it does not chain to the entry before it"),
