@@ -60,10 +60,13 @@ class Verbatim(str):
     __slots__ = ()
 
 
-def _value(raw: Any) -> Any:
+def _value(raw: Any, *, escaped: bool) -> Any:
+    """A cell's value; text stripped, and unneutralised where the format is one our exports escape (`escaped`)."""
     if isinstance(raw, str):
-        # A marked text keeps a leading tab, as a CSV's escaped one ('\t…) does.
-        raw = raw.rstrip().lstrip(" ") if isinstance(raw, Verbatim) else unneutralise(raw.strip())
+        if isinstance(raw, Verbatim):
+            raw = raw.rstrip().lstrip(" ")  # a marked text keeps a leading tab, as a CSV's escaped one ('\t…) does
+        else:
+            raw = unneutralise(raw.strip()) if escaped else raw.strip()
         return raw or None
     return raw
 
@@ -74,12 +77,15 @@ def _cell_value(cell: Any) -> Any:
     return Verbatim(value) if isinstance(value, str) and quoted(cell) else value
 
 
-def _named(pairs: Iterator[tuple[Any, Any]]) -> dict[str, Any]:
+def _named(pairs: Iterator[tuple[Any, Any]], *, escaped: bool = False) -> dict[str, Any]:
+    """The values a row names, by column key. `escaped`: a CSV or a workbook, whose text our exports escape against
+    spreadsheet formulas with an apostrophe (columns.neutralise; workbooks until 2026-12-06); GeoJSON, KML,
+    GeoPackage and Shapefile exports hold their text as it is, so a leading apostrophe there is the text's own."""
     values: dict[str, Any] = {}
     for name, raw in pairs:
         key = header_key(name)
         if key is not None and key not in values:
-            values[key] = _value(raw)
+            values[key] = _value(raw, escaped=escaped)
     return values
 
 
@@ -97,7 +103,7 @@ def _csv(path: Path) -> Source:
         raise ValidationError(_("The file has no header row."))
     # A row longer than the header (an unquoted comma inside a value: "Cầu treo, dài 50m", "103,36") keeps its count,
     # and is refused (validate.py) rather than read without its last cells.
-    rows = [RawRow(number=i, values=_named(zip(header, cells, strict=False)),
+    rows = [RawRow(number=i, values=_named(zip(header, cells, strict=False), escaped=True),
                    cells=(len(cells), len(header)) if len(cells) > len(header) else None)
             for i, cells in enumerate(reader, start=1) if any(c.strip() for c in cells)]
     return Source(rows=_limit(rows))
@@ -117,7 +123,7 @@ def _xlsx(path: Path) -> Source:
         for number, cells in enumerate(lines, start=1):
             if not any(c not in (None, "") for c in cells):
                 continue
-            values = _named(zip(header, cells, strict=False))
+            values = _named(zip(header, cells, strict=False), escaped=True)
             for key, value in values.items():
                 if isinstance(value, datetime) and value.time() == datetime.min.time():
                     values[key] = value.date()
