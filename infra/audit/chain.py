@@ -24,7 +24,7 @@ from django.utils import timezone
 from infra.audit.models import AuditEntry
 
 __all__ = ["GENESIS", "KEPT_RECORDS", "Break", "entry_hash", "entry_payload", "on_historical_record", "on_kept_records",
-           "snapshot", "unchained_kept_row", "verify_chain"]
+           "kept_entries", "lock_chain", "snapshot", "unchained_kept_row", "verify_chain"]
 
 GENESIS = "0" * 64
 # One constant key for PostgreSQL's advisory lock: appends to the chain are serialised.
@@ -88,9 +88,11 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(entry_payload(entry)).encode("utf-8")).hexdigest()
 
 
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+def lock_chain(using: Any = None) -> None:
+    """Serialise appends to the chain until the transaction ends (on `using`, a connection; Django's by default)."""
+    using = using or connection
+    if using.vendor == "postgresql":
+        with using.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     # SQLite allows one writer at a time already.
 
@@ -107,7 +109,7 @@ def _history_user(written: models.Model, stored: models.Model) -> Any:
 def on_historical_record(sender, history_instance, **kwargs) -> None:
     """Append the chained entry for a history row that simple-history just wrote."""
     with transaction.atomic():
-        _lock_chain()
+        lock_chain()
         # Read the row back: the snapshot must be what the database holds, not what Python had.
         history_model = type(history_instance)
         stored = history_model.objects.get(pk=history_instance.pk)
@@ -140,24 +142,31 @@ def on_kept_records(records: list[models.Model], *, user: Any) -> None:
     for label in {record._meta.label for record in records}:
         if label not in KEPT_RECORDS:
             raise ValueError(f"{label} is not a kept record")
-        model = apps.get_model(label)
-        stored[label] = model.objects.in_bulk([r.pk for r in records if r._meta.label == label])
+        stored[label] = apps.get_model(label).objects.in_bulk([r.pk for r in records if r._meta.label == label])
     with transaction.atomic():
-        _lock_chain()
-        last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
-        seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
-        now = timezone.now()
-        entries = []
-        for record in records:
-            label = record._meta.label
-            seq += 1
-            entry = AuditEntry(seq=seq, recorded_at=now, user_id=getattr(user, "pk", None),
-                               username=getattr(user, "username", "") or "", model_label=label, object_pk=str(record.pk),
-                               history_model=label, history_id=record.pk, action="+", before=None,
-                               after=snapshot(stored[label][record.pk]), prev_hash=previous)
-            entry.hash = previous = entry_hash(entry)
-            entries.append(entry)
-        AuditEntry.objects.bulk_create(entries)
+        lock_chain()
+        who = (getattr(user, "pk", None), getattr(user, "username", "") or "")
+        AuditEntry.objects.bulk_create(kept_entries(
+            AuditEntry, [(stored[r._meta.label][r.pk], who) for r in records]))
+
+
+def kept_entries(entry_model: type[models.Model], rows: list[tuple[models.Model, tuple[Any, str]]]) -> list[Any]:
+    """The chained entries, after the chain's head, of rows of KEPT_RECORDS as the database holds them, each with
+    who stored it (user id, user name); not saved. `entry_model`: AuditEntry, or a migration's own model of it
+    (audit migration 0002 chains the plans saved before this)."""
+    last = entry_model.objects.order_by("-seq").only("seq", "hash").first()
+    seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
+    now = timezone.now()
+    entries = []
+    for row, (user_id, username) in rows:
+        label = row._meta.label
+        seq += 1
+        entry = entry_model(seq=seq, recorded_at=now, user_id=user_id, username=username, model_label=label,
+                            object_pk=str(row.pk), history_model=label, history_id=row.pk, action="+", before=None,
+                            after=snapshot(row), prev_hash=previous)
+        entry.hash = previous = entry_hash(entry)
+        entries.append(entry)
+    return entries
 
 
 def _same_row(current: dict[str, Any], recorded: dict[str, Any]) -> bool:

@@ -38,7 +38,7 @@ def plan_save(*, user: AbstractBaseUser | None, year: object, budget: object, co
                       note=(note or "").strip(), total=plan.total, demand=plan.demand)
     saved.full_clean()
     saved.save()
-    SavedPlanLine.objects.bulk_create(
+    lines = SavedPlanLine.objects.bulk_create(
         SavedPlanLine(
             plan=saved, rank=line.rank, funded=line.funded, schedule_id=c.schedule_id, work_id=c.work_id,
             work_code=c.work_code, work_name=c.work_name, commune=c.commune, task_kind=c.task_kind,
@@ -51,14 +51,14 @@ def plan_save(*, user: AbstractBaseUser | None, year: object, budget: object, co
         for line in plan.lines
         for c in (line.candidate,)
     )
-    SavedPlanLeftOut.objects.bulk_create(
+    left_out = SavedPlanLeftOut.objects.bulk_create(
         SavedPlanLeftOut(plan=saved, work_id=t.work_id, work_code=t.work_code, work_name=t.work_name, stage=t.stage,
                          task_kind=t.task_kind, next_due=t.next_due, estimated_cost=t.estimated_cost, is_demo=t.is_demo)
         for t in plan.left_out
     )
-    # In the audit chain, row by row (a saved plan has no history table: it never changes).
-    on_kept_records([SavedPlan.objects.get(pk=saved.pk), *saved.lines.order_by("pk"), *saved.left_out.order_by("pk")],
-                    user=user)
+    # In the audit chain, row by row (a saved plan has no history table: it never changes); bulk_create gave each
+    # row its id, and on_kept_records reads them back.
+    on_kept_records([saved, *lines, *left_out], user=user)
     return saved
 
 

@@ -7,35 +7,24 @@ of this migration, which is when the chain began to hold them.
 """
 from django.conf import settings
 from django.db import migrations, models
-from django.utils import timezone
 
-from infra.audit.chain import _CHAIN_LOCK_KEY, GENESIS, KEPT_RECORDS, entry_hash, snapshot
+from infra.audit.chain import KEPT_RECORDS, kept_entries, lock_chain
 
 
 def chain_saved_plans(apps, schema_editor):
     AuditEntry = apps.get_model("audit", "AuditEntry")
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
-    seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
-    now = timezone.now()
-    users = {user.pk: user.username for user in User.objects.all().only("pk", "username")}
+    lock_chain(schema_editor.connection)
+    users = dict(User.objects.values_list("pk", "username"))
     makers = dict(apps.get_model("maintenance", "SavedPlan").objects.values_list("pk", "made_by_id"))
-    entries = []
+    rows = []
     for label in KEPT_RECORDS:
         model = apps.get_model(label)
         chained = AuditEntry.objects.filter(history_model=label, history_id=models.OuterRef("pk"))
         for row in model.objects.filter(~models.Exists(chained)).order_by("pk").iterator():
             maker = makers.get(row.pk if label == "maintenance.SavedPlan" else row.plan_id)
-            seq += 1
-            entry = AuditEntry(seq=seq, recorded_at=now, user_id=maker, username=users.get(maker, ""), model_label=label,
-                               object_pk=str(row.pk), history_model=label, history_id=row.pk, action="+", before=None,
-                               after=snapshot(row), prev_hash=previous)
-            entry.hash = previous = entry_hash(entry)
-            entries.append(entry)
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+            rows.append((row, (maker, users.get(maker, ""))))
+    AuditEntry.objects.bulk_create(kept_entries(AuditEntry, rows), batch_size=1000)
 
 
 class Migration(migrations.Migration):

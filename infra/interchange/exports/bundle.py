@@ -71,6 +71,12 @@ def _table_csv(path: Path, queryset: QuerySet, fields: list[str]) -> int:
     return count
 
 
+def _whole_table(queryset: QuerySet) -> Callable[[Path], int]:
+    """A bundle step writing every column of `queryset`'s rows as CSV."""
+    fields = [f.attname for f in queryset.model._meta.concrete_fields]
+    return lambda path: _table_csv(path, queryset, fields)
+
+
 def _entries_jsonl(path: Path) -> int:
     """The audit entries as JSON Lines, each field as the chain hashes it (infra.audit.chain.entry_hash), and
     its hash: the CSV beside it is for reading (text a spreadsheet would run is neutralised there, so an
@@ -118,20 +124,14 @@ def bundle_write(out: IO[bytes], *, user: Any, works: QuerySet[Work], filters: d
         step("works.gpkg", lambda path: gpkg_write(path, works=works))
         step("works-shapefiles.zip", into(shapefile_zip_write, works=works))
         step("oc4ids.json", into(oc4ids_write, works=works, base_url=base_url, published=started))
-        (folder / "history").mkdir()
-        for model in history_models():
-            fields = [f.attname for f in model._meta.concrete_fields]
-            step(f"history/{model._meta.label}.csv",
-                 lambda path, model=model, fields=fields: _table_csv(path, model.objects.order_by("history_id"), fields))
-        (folder / "kept").mkdir()
-        for label in KEPT_RECORDS:  # rows kept as they were made (saved plans): each is its own history row
-            model = apps.get_model(label)
-            fields = [f.attname for f in model._meta.concrete_fields]
-            step(f"kept/{label}.csv",
-                 lambda path, model=model, fields=fields: _table_csv(path, model.objects.order_by("pk"), fields))
+        # kept: rows kept as they were made (saved plans), each its own history row in the chain
+        for name, order, tables in (("history", "history_id", history_models()),
+                                    ("kept", "pk", [apps.get_model(label) for label in KEPT_RECORDS])):
+            (folder / name).mkdir()
+            for model in tables:
+                step(f"{name}/{model._meta.label}.csv", _whole_table(model.objects.order_by(order)))
         (folder / "audit").mkdir()
-        entry_fields = [f.attname for f in AuditEntry._meta.concrete_fields]
-        step("audit/entries.csv", lambda path: _table_csv(path, AuditEntry.objects.order_by("seq"), entry_fields))
+        step("audit/entries.csv", _whole_table(AuditEntry.objects.order_by("seq")))
         step("audit/entries.jsonl", _entries_jsonl)
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         manifest = {
